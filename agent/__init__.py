@@ -1,0 +1,1 @@
+"""The orchestrator: state, planner, graph, sessions, jobs, API and CLI."""

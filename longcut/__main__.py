@@ -1,0 +1,3 @@
+from longcut.agent.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The diffusion stack: world, VAE, DiT, sampler, context packing, backends."""

@@ -1,0 +1,1 @@
+"""What the planner may call: typed functions with pydantic argument models."""
