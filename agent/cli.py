@@ -15,6 +15,7 @@ import sys
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape as rich_escape
 
 from longcut.errors import LongcutError
 
@@ -62,22 +63,11 @@ def main(argv: list[str] | None = None) -> None:
     _register_commands()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        app(args=argv, standalone_mode=False)
+        # standalone mode: typer reports usage errors itself and exits 2.
+        app(args=argv, standalone_mode=True)
     except (LongcutError, ValidationError) as err:
         if debug:
             raise
         msg = format_validation_error(err) if isinstance(err, ValidationError) else str(err)
-        console.print(f"[bold red]error:[/] {msg}", highlight=False, markup=True)
+        console.print("[bold red]error:[/] " + rich_escape(msg), highlight=False)
         sys.exit(2)
-    except typer.Abort:
-        console.print("aborted")
-        sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as err:  # click usage errors arrive as ClickException
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
-        raise
