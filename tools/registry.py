@@ -160,4 +160,7 @@ class ToolRegistry:
         except LongcutError as err:
             log.info("tool %s failed: %s", name, err)
             return ToolResult(name, False, error=_short(str(err)))
+        except ValidationError as err:  # state the tool built from the arguments is invalid
+            log.info("tool %s produced invalid state: %s", name, err)
+            return ToolResult(name, False, error=_short(_validation_message(err)))
         return ToolResult(name, True, value=value)

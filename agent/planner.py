@@ -1,0 +1,92 @@
+"""The planner interface: request → storyboard, feedback → edits, failure → new prompt.
+
+Two implementations return the same pydantic objects: ``OfflinePlanner``
+(deterministic, no network, the default) and ``OpenAIPlanner`` (any
+OpenAI-compatible endpoint). The graph calls a planner only at decision
+points; everything else is deterministic code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from pydantic import Field
+
+from longcut.agent.state import (
+    MAX_PROJECT_SECONDS,
+    MAX_REFS,
+    Project,
+    Reference,
+    ShortText,
+    Storyboard,
+    StrictModel,
+)
+
+
+@dataclass(frozen=True)
+class ModelVocabulary:
+    """What the video model understands, so prompts can be rewritten into it.
+
+    ``guide`` is prose for an LLM (the caption grammar with examples); the
+    word lists let the offline planner map user words onto model words.
+    """
+
+    guide: str
+    words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # category -> canonical words
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # canonical word -> synonyms
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """Input of ``Planner.plan``."""
+
+    request: str
+    seconds: float | None  # None: take it from the request text, else a default
+    vocabulary: ModelVocabulary
+    supplied_refs: dict[str, str] = field(default_factory=dict)  # --ref NAME=PATH: name -> file
+    max_shot_seconds: float = 60.0
+    seed: int = 0
+
+
+class Plan(StrictModel):
+    """What ``Planner.plan`` returns: the storyboard and the references it names."""
+
+    rewritten_request: ShortText
+    seconds: float = Field(gt=0, le=MAX_PROJECT_SECONDS)
+    storyboard: Storyboard
+    references: list[Reference] = Field(default_factory=list, max_length=MAX_REFS)
+
+
+@dataclass
+class PlannerUsage:
+    """LLM calls and tokens spent (zero for the offline planner)."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    tool_errors: int = 0
+
+
+class PlannerError(Exception):
+    """The planner could not produce a valid answer within its bounded rounds."""
+
+
+@runtime_checkable
+class Planner(Protocol):
+    """Decision points of the graph."""
+
+    name: str
+    usage: PlannerUsage
+
+    def plan(self, req: PlanRequest) -> Plan:
+        """Rewrite and decompose a request into shots whose lengths add up to the target."""
+        ...
+
+    def revise(self, project: Project, feedback: str, vocabulary: ModelVocabulary) -> Storyboard:
+        """Turn a creator's feedback into edits of the project's storyboard (via ``agent.edits``)."""
+        ...
+
+    def rewrite_failed(self, intent: str, prompt: str, problem: str, vocabulary: ModelVocabulary) -> str:
+        """A new prompt for a shot that failed its checks twice; ``problem`` says what was read instead."""
+        ...
