@@ -1,0 +1,242 @@
+"""The project: everything longcut knows about one video, as typed JSON.
+
+A project on disk is a folder::
+
+    project.json            this model, written atomically
+    refs/<id>.png           reference images (generated or supplied)
+    shots/<id>/<key>.mp4    one file per shot version (+ .history.safetensors latents)
+    renders/                final renders
+
+State is append-only (STYLE.md habit 10): a shot's versions are records that
+are never overwritten, and each finished make/refine turn appends a
+``Revision`` holding the storyboard it rendered, so ``undo`` is a lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from longcut.errors import InputError
+
+SCHEMA_VERSION = 1
+MAX_SHOTS = 200
+MAX_REFS = 7
+MAX_PROJECT_SECONDS = 3600.0
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+ShortText = Annotated[str, StringConstraints(max_length=2000)]
+
+TransitionKind = Literal["cut", "fade", "dissolve", "wipeleft", "wiperight", "slideleft", "slideright", "circleopen", "fadeblack"]
+
+
+def now() -> str:
+    """UTC timestamp, ISO 8601, second precision."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def slugify(text: str, fallback: str = "item") -> str:
+    """A lower-case id made of letters, digits, '-' and '_' (what ``Slug`` accepts)."""
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40].strip("-")
+    return s or fallback
+
+
+class StrictModel(BaseModel):
+    """Base for state models: unknown fields are an error, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Transition(StrictModel):
+    """How a shot hands over to the next one."""
+
+    kind: TransitionKind = "cut"
+    seconds: float = Field(0.0, ge=0.0, le=5.0)
+
+    @model_validator(mode="after")
+    def _cut_has_no_length(self) -> Transition:
+        if self.kind == "cut" and self.seconds:
+            raise ValueError("a cut has no duration; use seconds=0 or another kind")
+        if self.kind != "cut" and self.seconds <= 0:
+            raise ValueError(f"a {self.kind!r} transition needs seconds > 0")
+        return self
+
+
+class Reference(StrictModel):
+    """A subject that recurs across shots, pinned by an image."""
+
+    id: Slug
+    description: ShortText
+    image: str | None = None  # path relative to the project folder, once it exists
+    source: Literal["generated", "supplied"] = "generated"
+    sha256: str | None = None  # of the image bytes: part of every shot key that uses it
+
+
+class Shot(StrictModel):
+    """One shot of the storyboard: what the user meant and what the model is asked."""
+
+    id: Slug
+    intent: ShortText  # the user's words for this shot
+    prompt: ShortText  # rewritten into the model's vocabulary
+    seconds: float = Field(gt=0.0, le=MAX_PROJECT_SECONDS)
+    refs: list[Slug] = Field(default_factory=list, max_length=MAX_REFS)
+    continuous: bool = False  # extend the previous shot's latent history instead of cutting
+    transition: Transition = Field(default_factory=Transition)  # into the next shot
+    caption: ShortText | None = None  # burned-in text while the shot plays
+    seed: int = Field(0, ge=0, lt=2**31)
+
+
+class Storyboard(StrictModel):
+    """Ordered shots plus whole-video dressing."""
+
+    title: ShortText | None = None
+    style: ShortText = ""
+    shots: list[Shot] = Field(min_length=1, max_length=MAX_SHOTS)
+
+    @field_validator("shots")
+    @classmethod
+    def _unique_ids(cls, shots: list[Shot]) -> list[Shot]:
+        ids = [s.id for s in shots]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"shot ids must be unique; repeated: {dupes}")
+        if shots and shots[0].continuous:
+            raise ValueError(f"the first shot {shots[0].id!r} cannot continue a previous one")
+        return shots
+
+    @property
+    def seconds(self) -> float:
+        """Length of the edit: shots minus the overlaps of their transitions."""
+        overlap = sum(s.transition.seconds for s in self.shots[:-1])
+        return sum(s.seconds for s in self.shots) - overlap
+
+    def shot(self, shot_id: str) -> Shot:
+        """The shot with this id."""
+        for s in self.shots:
+            if s.id == shot_id:
+                return s
+        raise InputError(f"no shot {shot_id!r}; shots are {[s.id for s in self.shots]}")
+
+
+class ShotCheck(StrictModel):
+    """One automatic check of a shot version."""
+
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+class ShotVersion(StrictModel):
+    """A generated take of a shot, keyed by everything that determines its pixels."""
+
+    shot_id: Slug
+    key: str  # shot_key(...)
+    file: str  # relative to the project folder
+    history: str | None = None  # latent history file, for continuous successors
+    prompt: ShortText
+    seed: int
+    model: str
+    attempt: int = 1
+    checks: list[ShotCheck] = Field(default_factory=list)
+    created: str = Field(default_factory=now)
+
+    @property
+    def passed(self) -> bool:
+        """True when every check passed."""
+        return all(c.passed for c in self.checks)
+
+
+class LogEntry(StrictModel):
+    """What the agent did and why (shown in summaries and ``history``)."""
+
+    at: str = Field(default_factory=now)
+    stage: str
+    message: ShortText
+
+
+class Revision(StrictModel):
+    """A finished turn: the storyboard it rendered and the shot versions it used."""
+
+    n: int = Field(ge=1)
+    at: str = Field(default_factory=now)
+    request: ShortText  # the make request or the refine feedback
+    storyboard: Storyboard
+    shot_keys: dict[str, str]  # shot id -> ShotVersion.key used in this render
+    render: str | None = None
+    regenerated: list[str] = Field(default_factory=list)  # shot ids generated this turn
+
+
+class Project(StrictModel):
+    """Everything about one video."""
+
+    schema_version: int = SCHEMA_VERSION
+    name: Slug
+    request: ShortText
+    seconds: float = Field(gt=0.0, le=MAX_PROJECT_SECONDS)
+    model: str = "tiny"
+    planner: Literal["offline", "openai"] = "offline"
+    seed: int = Field(0, ge=0, lt=2**31)
+    music: str | None = None  # relative path of the music file inside the project
+    storyboard: Storyboard | None = None
+    references: list[Reference] = Field(default_factory=list, max_length=MAX_REFS)
+    versions: list[ShotVersion] = Field(default_factory=list)
+    revisions: list[Revision] = Field(default_factory=list)
+    log: list[LogEntry] = Field(default_factory=list)
+
+    def reference(self, ref_id: str) -> Reference:
+        """The reference with this id."""
+        for r in self.references:
+            if r.id == ref_id:
+                return r
+        raise InputError(f"no reference {ref_id!r}; references are {[r.id for r in self.references]}")
+
+    def version(self, key: str) -> ShotVersion | None:
+        """The newest version with this cache key that passed its checks, if any."""
+        for v in reversed(self.versions):
+            if v.key == key and v.passed:
+                return v
+        return None
+
+    def note(self, stage: str, message: str) -> None:
+        """Append to the project log."""
+        self.log.append(LogEntry(stage=stage, message=message[:2000]))
+
+
+def shot_key(
+    model_id: str,
+    prompt: str,
+    seed: int,
+    seconds: float,
+    reference_hashes: list[str],
+    continuity_source: str | None,
+) -> str:
+    """Cache key of a shot version (DESIGN.md "Shot cache").
+
+    Same key, same pixels: a refinement regenerates only shots whose key
+    changed. ``continuity_source`` is the key of the previous shot's version
+    when this shot continues it, so a change upstream propagates downstream.
+    """
+    payload = json.dumps(
+        {
+            "model": model_id,
+            "prompt": prompt,
+            "seed": seed,
+            "seconds": round(float(seconds), 4),
+            "refs": list(reference_hashes),
+            "continues": continuity_source,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
