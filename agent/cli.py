@@ -42,7 +42,14 @@ def _root(
 
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from longcut.agent import cli_doctor  # noqa: F401
+    from longcut.agent import (
+        cli_doctor,  # noqa: F401
+        cli_edit,  # noqa: F401
+        cli_generate,  # noqa: F401
+        cli_make,  # noqa: F401
+        cli_train,  # noqa: F401
+        cli_train_dit,  # noqa: F401
+    )
 
 
 def format_validation_error(err: ValidationError) -> str:

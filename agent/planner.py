@@ -22,6 +22,7 @@ from longcut.agent.state import (
     Storyboard,
     StrictModel,
 )
+from longcut.errors import LongcutError
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,10 @@ class PlannerUsage:
     tool_errors: int = 0
 
 
-class PlannerError(Exception):
+DEFAULT_SECONDS = 20.0  # length of a video whose request names none
+
+
+class PlannerError(LongcutError):
     """The planner could not produce a valid answer within its bounded rounds."""
 
 

@@ -157,6 +157,11 @@ class ShotVersion(StrictModel):
         """True when every check passed."""
         return all(c.passed for c in self.checks)
 
+    @property
+    def take_id(self) -> str:
+        """Identifies this take; a continuous successor's key depends on it."""
+        return f"{self.key}-t{self.attempt}"
+
 
 class LogEntry(StrictModel):
     """What the agent did and why (shown in summaries and ``history``)."""
@@ -178,6 +183,14 @@ class Revision(StrictModel):
     regenerated: list[str] = Field(default_factory=list)  # shot ids generated this turn
 
 
+class PendingTurn(StrictModel):
+    """A turn that started and has not rendered yet (resumed after a crash)."""
+
+    n: int = Field(ge=1)
+    kind: Literal["make", "refine"]
+    request: ShortText
+
+
 class Project(StrictModel):
     """Everything about one video."""
 
@@ -193,6 +206,7 @@ class Project(StrictModel):
     references: list[Reference] = Field(default_factory=list, max_length=MAX_REFS)
     versions: list[ShotVersion] = Field(default_factory=list)
     revisions: list[Revision] = Field(default_factory=list)
+    pending: PendingTurn | None = None
     log: list[LogEntry] = Field(default_factory=list)
 
     def reference(self, ref_id: str) -> Reference:

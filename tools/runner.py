@@ -7,13 +7,15 @@ bundled with imageio-ffmpeg (which has no ffprobe; see FACTS.md).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 
 from longcut.errors import MediaError
 
@@ -87,3 +89,44 @@ def doctor_check() -> tuple[str, bool, str]:
     """``longcut doctor`` line for ffmpeg."""
     path, source = ffmpeg_binary()
     return "ffmpeg", True, f"{ffmpeg_version()} from {source}: {path}"
+
+
+ProgressCallback = Callable[[float], None]
+
+
+def run_ffmpeg_progress(
+    args: Sequence[str],
+    what: str,
+    total_seconds: float,
+    on_progress: ProgressCallback | None = None,
+) -> str:
+    """Run ``ffmpeg <args>`` like ``run_ffmpeg``, reporting the fraction done.
+
+    ffmpeg writes ``-progress pipe:1`` key=value lines to stdout; each
+    ``out_time_us`` becomes ``on_progress(min(1, out_time / total_seconds))``.
+    On any exception (``KeyboardInterrupt`` too) the ffmpeg process is killed
+    before the exception propagates, so no encoder outlives its caller.
+    """
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-stats_period", "0.25",
+           "-progress", "pipe:1", *map(str, args)]
+    log.debug("ffmpeg: %s", cmd)
+    with tempfile.TemporaryFile() as err_file:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err_file)
+        try:
+            for raw in proc.stdout or ():
+                key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+                if key == "out_time_us" and on_progress and total_seconds > 0:
+                    with contextlib.suppress(ValueError):
+                        on_progress(min(1.0, max(0.0, int(value) / 1e6 / total_seconds)))
+            returncode = proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        err_file.seek(0)
+        stderr = err_file.read()
+    if returncode != 0:
+        raise MediaError(f"{what}: ffmpeg failed (exit {returncode}): {stderr_tail(stderr)}")
+    if on_progress:
+        on_progress(1.0)
+    return stderr.decode("utf-8", "replace")

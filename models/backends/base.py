@@ -156,3 +156,9 @@ class VideoModel(Protocol):
     ) -> Iterator[Chunk]:
         """Yield chunks until ``request.seconds`` of video exist; continue ``history`` if given."""
         ...
+
+
+def history_path_for(video: Path) -> Path:
+    """Where the latent ``History`` of a generated clip is kept: next to the video."""
+    video = Path(video)
+    return video.with_name(video.name + ".history.safetensors")

@@ -1,0 +1,62 @@
+"""From storyboard and chosen takes to an edit ``Timeline`` (the "edit" step).
+
+Shot transitions in the storyboard describe how a shot hands over to the
+next; the timeline's describe how a clip begins over the previous one, so
+each one moves to the following clip. Titles and captions become text
+overlays (rendered safely through ``textfile=``), music an audio track
+faded in and out and trimmed to the video's length.
+"""
+
+from __future__ import annotations
+
+from longcut.agent.state import Project, ShotVersion
+from longcut.tools.timeline import AudioTrack, TextOverlay, Timeline, TimelineClip, Transition
+
+TITLE_SECONDS = 3.0
+MUSIC_FADE_IN = 1.0
+MUSIC_FADE_OUT = 2.0
+MUSIC_VOLUME = 0.8
+MIN_OUTPUT_SIDE = 256  # the tiny model's 64×64 frames are delivered upscaled
+
+
+def output_size(width: int, height: int) -> tuple[int, int]:
+    """Delivery size: the model's size scaled up by a whole factor to at least 256 px."""
+    factor = max(1, -(-MIN_OUTPUT_SIDE // min(width, height)))
+    return width * factor, height * factor
+
+
+def build_timeline(project: Project, takes: dict[str, ShotVersion], width: int, height: int, fps: int) -> Timeline:
+    """The edit of ``project``'s storyboard using the chosen take of every shot."""
+    board = project.storyboard
+    clips: list[TimelineClip] = []
+    starts: list[float] = []  # where each clip begins on the timeline
+    t = 0.0
+    for i, shot in enumerate(board.shots):
+        incoming = board.shots[i - 1].transition if i else None
+        transition = (
+            Transition(kind=incoming.kind, duration=incoming.seconds)
+            if incoming is not None and incoming.kind != "cut" else None
+        )
+        if transition is not None:
+            t -= transition.duration
+        starts.append(t)
+        clips.append(TimelineClip(source=takes[shot.id].file, in_point=0.0, out_point=shot.seconds,
+                                  transition=transition))
+        t += shot.seconds
+    total = t
+    out_w, out_h = output_size(width, height)
+    overlays: list[TextOverlay] = []
+    if board.title:
+        overlays.append(TextOverlay(text=board.title, start=0.0, end=min(TITLE_SECONDS, total), position="center",
+                                    font_size=max(12, out_h // 8), box=True))
+    for shot, start in zip(board.shots, starts, strict=True):
+        if shot.caption:
+            overlays.append(TextOverlay(text=shot.caption, start=max(0.0, start), end=min(total, start + shot.seconds),
+                                        position="bottom", font_size=max(10, out_h // 14), box=True))
+    audio = []
+    if project.music:
+        fade_out = min(MUSIC_FADE_OUT, total / 2)
+        audio.append(AudioTrack(source=project.music, start=0.0, in_point=0.0, volume=MUSIC_VOLUME,
+                                fade_in=min(MUSIC_FADE_IN, total / 2), fade_out=fade_out))
+    return Timeline(width=out_w, height=out_h, fps=fps, fit="fit", clip_audio=False, clips=clips,
+                    overlays=overlays, audio=audio)

@@ -1,0 +1,78 @@
+"""``longcut edit timeline.json -o out.mp4``: render an edit timeline, with a progress bar."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape as rich_escape
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from longcut.agent.cli import app
+from longcut.errors import InputError
+
+MAX_TIMELINE_BYTES = 10 * 1024 * 1024
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Turn SIGTERM into an exception so the partial output is cleaned up.
+    raise KeyboardInterrupt
+
+
+def load_timeline_json(path: Path):  # -> Timeline (import kept lazy)
+    """Read and validate a timeline JSON file, with errors that say where it is wrong."""
+    from longcut.tools.timeline import Timeline
+
+    if not path.is_file():
+        raise InputError(f"timeline file {str(path)!r} does not exist")
+    if path.stat().st_size > MAX_TIMELINE_BYTES:
+        raise InputError(f"timeline file {str(path)!r} is over {MAX_TIMELINE_BYTES // 2**20} MiB")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(f"timeline file {str(path)!r} is not valid JSON: {err}") from err
+    return Timeline.model_validate(data)
+
+
+@app.command()
+def edit(
+    timeline: Annotated[Path, typer.Argument(help="Timeline JSON file (see README, 'Editing').")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Video to write (.mp4); default: next to the timeline.")] = None,
+    project: Annotated[Path | None, typer.Option(
+        "--project", "-p", help="Folder the timeline's files are in; default: the timeline's folder.")] = None,
+) -> None:
+    """Render an edit timeline (clips, transitions, overlays, audio) into one video file."""
+    from longcut.tools.paths import ProjectFolder
+    from longcut.tools.timeline import render
+
+    folder = ProjectFolder(project if project is not None else timeline.resolve().parent)
+    tl = load_timeline_json(timeline).resolved(folder)  # bad input fails before the bar
+    out = output if output is not None else timeline.with_suffix(".mp4")
+    if out.suffix.lower() not in VIDEO_SUFFIXES:
+        raise InputError(f"output {str(out)!r} must end with one of {', '.join(VIDEO_SUFFIXES)}")
+    if out.resolve() == timeline.resolve():
+        raise InputError("output would overwrite the timeline file")
+    if out.exists() and out.is_dir():
+        raise InputError(f"output {str(out)!r} is a folder")
+
+    console = Console(stderr=True)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        with Progress(TextColumn("rendering"), BarColumn(), TaskProgressColumn(),
+                      TimeRemainingColumn(), console=console, transient=False) as bar:
+            task = bar.add_task("render", total=1.0)
+            render(tl, out, folder, on_progress=lambda f: bar.update(task, completed=f))
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/]: nothing was written to " + rich_escape(str(out)),
+                      highlight=False)
+        raise typer.Exit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    console.print(f"wrote {out}", highlight=False, markup=False)

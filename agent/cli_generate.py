@@ -1,0 +1,110 @@
+"""``longcut generate "<prompt>" --seconds N -o out.mp4``: one shot from the tiny model.
+
+Chunks stream from the backend straight into the video writer, so memory does
+not grow with ``--seconds``. The shot's latent ``History`` is saved next to the
+output (``out.mp4.history.safetensors``); ``--extend out.mp4`` continues that
+shot from it (the new file holds the continuation only; join the two with
+``longcut edit`` or any concat).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from longcut.agent.cli import app
+from longcut.errors import InputError
+
+HISTORY_SUFFIX = ".history.safetensors"
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
+MAX_REF_BYTES = 20 * 1024 * 1024
+
+
+def history_path(video: Path) -> Path:
+    """Where the latent history of ``video`` is kept."""
+    return video.with_name(video.name + HISTORY_SUFFIX)
+
+
+def load_backend():
+    """The backend ``generate`` uses (tests replace this)."""
+    from longcut.models.backends.tiny import TinyVideoModel
+
+    return TinyVideoModel()
+
+
+def read_reference(path: Path):
+    """A reference image file → uint8 (h, w, 3) RGB array."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    if not path.is_file():
+        raise InputError(f"reference image {str(path)!r} does not exist")
+    if path.stat().st_size > MAX_REF_BYTES:
+        raise InputError(f"reference image {str(path)!r} is over {MAX_REF_BYTES // 2**20} MiB")
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"))
+    except (UnidentifiedImageError, OSError) as err:
+        raise InputError(f"reference image {str(path)!r} could not be read: {err}") from err
+
+
+@app.command()
+def generate(
+    prompt: Annotated[str, typer.Argument(help="What to show, e.g. 'a big red circle moves left quickly on a sky background'.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Video to write (.mp4).")],
+    seconds: Annotated[float, typer.Option(help="Length of the shot in seconds.")] = 2.0,
+    seed: Annotated[int, typer.Option(help="Seed: same prompt + seed = same video.")] = 0,
+    ref: Annotated[list[Path] | None, typer.Option("--ref", help="Reference image of an object (repeatable, at most 7).")] = None,
+    extend: Annotated[Path | None, typer.Option(help="Continue this previously generated video (needs its .history.safetensors).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Sampler steps (default: the model's shipped setting).")] = None,
+    guidance: Annotated[float | None, typer.Option(help="Classifier-free guidance scale (default: shipped).")] = None,
+    threads: Annotated[int, typer.Option(help="CPU threads for torch (1 is fastest on a busy 2-core machine).")] = 1,
+) -> None:
+    """Generate a video shot from text (and reference images) with the embedded tiny model."""
+    import torch
+
+    from longcut.models.backends.base import ClipRequest, History
+    from longcut.tools.media import VideoWriter
+
+    # 1. check inputs before any model loads
+    if output.suffix.lower() not in VIDEO_SUFFIXES:
+        raise InputError(f"output {str(output)!r} must end with one of {', '.join(VIDEO_SUFFIXES)}")
+    if threads < 1:
+        raise InputError(f"--threads must be at least 1; got {threads}")
+    history = None
+    if extend is not None:
+        hist_file = history_path(extend)
+        if not hist_file.is_file():
+            raise InputError(f"cannot extend {str(extend)!r}: its history {str(hist_file)!r} is missing (was it made by longcut generate?)")
+        if extend.resolve() == output.resolve():
+            raise InputError("--extend and --output must be different files")
+        try:
+            history = History.load(hist_file)
+        except Exception as err:  # a corrupt file is the user's input, not our bug
+            raise InputError(f"history {str(hist_file)!r} could not be read: {err}") from err
+    refs = tuple(read_reference(p) for p in (ref or []))
+    request = ClipRequest(prompt, seconds, seed=seed, references=refs, steps=steps, guidance=guidance)
+
+    # 2. load the model, then stream chunks into the file
+    torch.set_num_threads(threads)
+    backend = load_backend()
+    request.check_refs(backend.info)
+    info = backend.info
+    console = Console(stderr=True)
+    last = None
+    with Progress(TextColumn("generating"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+                  console=console) as bar:
+        task = bar.add_task("generate", total=seconds)
+        with VideoWriter(output, info.fps, (info.width, info.height)) as writer:
+            for chunk in backend.generate(request, history):
+                for frame in chunk.frames:
+                    writer.write(frame)
+                last = chunk
+                bar.update(task, completed=min(seconds, writer.frames_written / info.fps))
+    if last is not None:
+        last.history.save(history_path(output))
+    console.print(f"wrote {output} ({writer.frames_written} frames at {info.fps} fps)", highlight=False, markup=False)

@@ -1,0 +1,189 @@
+"""``longcut make | refine | chat | history | undo``: the chat user's commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from longcut.agent.cli import app
+from longcut.agent.events import Event
+from longcut.errors import InputError
+
+console = Console(stderr=True)
+out_console = Console()
+
+
+def _parse_refs(values: list[str]) -> dict[str, Path]:
+    refs: dict[str, Path] = {}
+    for v in values:
+        name, sep, path = v.partition("=")
+        if not sep or not name or not path:
+            raise InputError(f"--ref takes NAME=PATH (e.g. hero=hero.png), got {v!r}")
+        if name in refs:
+            raise InputError(f"--ref {name!r} given twice")
+        refs[name] = Path(path)
+    return refs
+
+
+def _options(model: str, planner: str, base_url: str | None, llm_model: str, listener):
+    from longcut.agent.session import Options
+
+    if planner not in ("offline", "openai"):
+        raise InputError(f"--planner must be 'offline' or 'openai', got {planner!r}")
+    return Options(model=model, planner=planner, base_url=base_url or os.environ.get("LONGCUT_OPENAI_BASE_URL"),
+                   llm_model=llm_model, listeners=[listener])
+
+
+class _Display:
+    """A live progress bar over the whole job plus a line per milestone."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(TextColumn("[bold]{task.fields[stage]:<10}"), BarColumn(),
+                                 TextColumn("{task.percentage:>5.1f}%"), TimeElapsedColumn(),
+                                 TextColumn("{task.description}"), console=console, transient=False)
+        self.task = self.progress.add_task("starting", total=100, stage="")
+
+    def __call__(self, e: Event) -> None:
+        self.progress.update(self.task, completed=e.percent, description=e.message[:70], stage=e.stage)
+        if e.stage in ("plan", "review", "done") and e.message:
+            self.progress.console.log(f"{e.stage}: {e.message}")
+
+
+def _summary(result, out: Path | None) -> None:
+    project, rev = result.project, result.revision
+    table = Table(title=f"session {project.name} · revision {rev.n}")
+    for col in ("shot", "sec", "prompt", "checks", "made"):
+        table.add_column(col)
+    chosen = {v.take_id: v for v in project.versions}
+    for shot in rev.storyboard.shots:
+        take = chosen.get(rev.shot_keys.get(shot.id, ""))
+        checks = "n/a" if take is None else ("[green]pass[/]" if take.passed else "[red]" + ", ".join(
+            c.name for c in take.checks if not c.passed) + "[/]")
+        made = "[yellow]generated[/]" if shot.id in rev.regenerated else "cached"
+        if take is not None and take.attempt > 1:
+            made += f" (try {take.attempt})"
+        table.add_row(shot.id, f"{shot.seconds:g}", shot.prompt, checks, made)
+    out_console.print(table)
+    where = out or result.render
+    out_console.print(f"[bold]{rev.storyboard.seconds:g}s[/] video → {where}   "
+                      f"({len(rev.regenerated)} shots generated, {result.seconds:.1f}s wall)")
+
+
+def _finish(result, out: Path | None) -> None:
+    from longcut.agent.session import export
+
+    if out is not None:
+        export(result.render, out)
+    _summary(result, out)
+
+
+@app.command()
+def make(
+    request: str = typer.Argument(..., help="What the video shows, in plain words."),
+    out: Path | None = typer.Option(None, "-o", "--out", help="Write the video here (.mp4)."),
+    seconds: float | None = typer.Option(None, "--seconds", help="Length (default: from the request, else 20)."),
+    ref: list[str] = typer.Option([], "--ref", help="NAME=PATH of a reference image (repeatable)."),
+    music: Path | None = typer.Option(None, "--music", help="Music file, faded and trimmed to the video."),
+    planner: str = typer.Option("offline", "--planner", help="offline (default) or openai."),
+    model: str = typer.Option("tiny", "--model", help="Video model backend."),
+    seed: int = typer.Option(0, "--seed", min=0),
+    session: str | None = typer.Option(None, "--session", help="Session name, to refine it later."),
+    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint (openai planner)."),
+    llm_model: str = typer.Option("gpt-4o-mini", "--llm-model", help="LLM name (openai planner)."),
+) -> None:
+    """Make a video from a request: plan, generate, check, edit, render."""
+    from longcut.agent.session import Sessions
+
+    display = _Display()
+    with display.progress:
+        result = Sessions().make(request, name=session, seconds=seconds, seed=seed, refs=_parse_refs(ref),
+                                 music=music, opts=_options(model, planner, base_url, llm_model, display))
+    _finish(result, out)
+
+
+@app.command()
+def refine(
+    session: str = typer.Argument(..., help="Session made with `longcut make --session NAME`."),
+    feedback: str = typer.Argument(..., help="What to change, e.g. \"make the second shot green\"."),
+    out: Path | None = typer.Option(None, "-o", "--out"),
+    planner: str = typer.Option("offline", "--planner"),
+    base_url: str | None = typer.Option(None, "--base-url"),
+    llm_model: str = typer.Option("gpt-4o-mini", "--llm-model"),
+) -> None:
+    """Change a session's video; only shots whose content changed are generated again."""
+    from longcut.agent.session import Sessions
+
+    sessions = Sessions()
+    display = _Display()
+    with display.progress:
+        model = sessions.store.load(session).model
+        result = sessions.refine(session, feedback, opts=_options(model, planner, base_url, llm_model, display))
+    _finish(result, out)
+
+
+@app.command()
+def history(session: str = typer.Argument(...)) -> None:
+    """List a session's revisions."""
+    from longcut.agent.session import Sessions
+
+    table = Table(title=f"session {session}")
+    for col in ("rev", "when", "request", "shots", "generated", "render"):
+        table.add_column(col)
+    for r in Sessions().history(session):
+        table.add_row(str(r.n), r.at, r.request[:60], str(len(r.storyboard.shots)), ", ".join(r.regenerated) or "-",
+                      r.render or "-")
+    out_console.print(table)
+
+
+@app.command()
+def undo(session: str = typer.Argument(...), out: Path | None = typer.Option(None, "-o", "--out")) -> None:
+    """Go back to the previous revision (nothing is generated)."""
+    from longcut.agent.session import Sessions, export
+
+    sessions = Sessions()
+    rev = sessions.undo(session)
+    if out is not None:
+        export(sessions.store.folder(session) / rev.render, out)
+    out_console.print(f"revision {rev.n}: {rev.request} → {out or rev.render}")
+
+
+@app.command()
+def chat(
+    session: str | None = typer.Option(None, "--session"),
+    out: Path = typer.Option(Path("longcut-chat.mp4"), "-o", "--out"),
+    planner: str = typer.Option("offline", "--planner"),
+    model: str = typer.Option("tiny", "--model"),
+    base_url: str | None = typer.Option(None, "--base-url"),
+    llm_model: str = typer.Option("gpt-4o-mini", "--llm-model"),
+) -> None:
+    """Talk to longcut: the first line makes a video, each next line refines it (empty line or 'quit' ends)."""
+    from longcut.agent.session import Sessions
+
+    sessions = Sessions()
+    name = session
+    while True:
+        try:
+            line = console.input("[bold cyan]you>[/] ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if line.lower() in ("", "quit", "exit", "bye"):
+            break
+        display = _Display()
+        try:
+            with display.progress:
+                opts = _options(model, planner, base_url, llm_model, display)
+                if name is None or not sessions.store.exists(name):
+                    result = sessions.make(line, name=name, opts=opts)
+                    name = result.project.name
+                else:
+                    result = sessions.refine(name, line, opts=opts)
+            _finish(result, out)
+        except InputError as err:  # in a chat, a bad line is answered, not fatal
+            console.print(f"[red]error:[/] {err}")
+    if name:
+        out_console.print(f"session {name}; refine it later with `longcut refine {name} \"…\"`")

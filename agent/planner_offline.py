@@ -1,0 +1,278 @@
+"""The offline planner: deterministic, no network, the embedded default.
+
+plan: split the request into clauses, read each clause with the lexicon into
+scene attributes (subjects carry over between clauses: "it", "the ball"),
+write each shot as a canonical caption of the model's world, allocate the
+requested length, mark a shot *continuous* when it shows the same subjects on
+the same background right after the previous one, and pin subjects that
+recur across cuts with a reference. revise: read feedback into calls of the
+storyboard edit tools (the same tools the OpenAI planner calls).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from dataclasses import dataclass, field, replace
+
+from longcut.agent.edits import edit_registry
+from longcut.agent.lexicon import EmbeddingFallback, Lexicon, Match
+from longcut.agent.planner import DEFAULT_SECONDS, ModelVocabulary, Plan, PlannerUsage, PlanRequest
+from longcut.agent.request_text import parse_seconds, parse_title, shot_clauses
+from longcut.agent.state import MAX_REFS, Project, Reference, Shot, Storyboard, Transition, slugify
+from longcut.errors import InputError
+from longcut.models.world_captions import canonical_caption, parse_canonical
+from longcut.models.world_vocab import COLOUR_NAMES, ObjectAttributes, SceneAttributes
+
+log = logging.getLogger(__name__)
+
+SHOT_GRANULARITY = 0.5  # seconds; shot lengths are multiples of this (the last absorbs the rest)
+CUT_FADE_SECONDS = 0.5  # a cut to a new background dissolves over this long
+DEFAULT_SIZE = "big"  # big objects read best at 64×64
+AFTER_EVENT = {"the sky darkens": "night", "the light comes up": "sky"}
+
+
+@dataclass
+class _Subject:
+    """An object the story follows across clauses (motion excluded: it is per shot)."""
+
+    shape: str
+    colour: str
+    size: str = DEFAULT_SIZE
+    pattern: str = "solid"
+    pattern_colour: str | None = None
+    names: set[str] = field(default_factory=set)  # words that referred to it ("ball", "hero")
+
+    def attributes(self, motion: str, speed: str | None) -> ObjectAttributes:
+        return ObjectAttributes(
+            shape=self.shape, colour=self.colour, size=self.size, pattern=self.pattern,
+            pattern_colour=self.pattern_colour, motion=motion, speed=None if motion == "still" else speed,
+        )
+
+    @property
+    def key(self) -> str:
+        return slugify(f"{self.colour}-{self.shape}")
+
+
+@dataclass
+class _ShotDraft:
+    clause: str
+    subjects: list[_Subject]
+    scene: SceneAttributes
+    refs: list[str] = field(default_factory=list)
+
+
+def _seed_for(project_seed: int, index: int) -> int:
+    digest = hashlib.sha256(f"{project_seed}:{index}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") % 2**31
+
+
+class _ClauseReader:
+    """Reads clauses in order, keeping the story's subjects and background."""
+
+    def __init__(self, lexicon: Lexicon, fallback: EmbeddingFallback | None) -> None:
+        self.lexicon, self.fallback = lexicon, fallback
+        self.subjects: list[_Subject] = []
+        self.background = "sky"
+        self.motions: dict[int, tuple[str, str | None]] = {}  # id(subject) -> last motion, speed
+
+    def _find_subject(self, shape: str | None, colour: str | None) -> _Subject | None:
+        for s in reversed(self.subjects):
+            if (shape is None or s.shape == shape) and (colour is None or s.colour == colour):
+                return s
+        return None
+
+    def _objects(self, matches: list[Match]) -> list[tuple[_Subject, str | None, str | None]]:
+        """Subjects named in the clause with their motion/speed (None: not said)."""
+        found: list[list] = []  # [subject, motion, speed]
+        pending: dict[str, str] = {}
+        last_colour_after_shape: str | None = None
+        for m in matches:
+            if m.category in ("size", "colour") or (m.category == "pattern" and m.phrase.endswith("ed")):
+                if m.category == "colour" and found and "colour" not in pending:
+                    last_colour_after_shape = m.word  # "with white stripes"
+                    continue
+                pending[m.category] = m.word
+            elif m.category == "pattern":
+                if found and last_colour_after_shape:
+                    subj = found[-1][0]
+                    subj.pattern, subj.pattern_colour = m.word, last_colour_after_shape
+                    last_colour_after_shape = None
+                else:
+                    pending["pattern"] = m.word
+            elif m.category == "shape":
+                subj = self._subject_for(m.word, pending)
+                if len(found) < 2 and all(f[0] is not subj for f in found):
+                    found.append([subj, None, None])
+                pending, last_colour_after_shape = {}, None
+            elif m.category == "motion" and found:
+                found[-1][1] = m.word
+            elif m.category == "speed" and found:
+                found[-1][2] = m.word
+        if pending.get("colour") and not any(m.category == "shape" for m in matches):
+            found.append([self._subject_for(None, pending), None, None])  # "a red one"
+        return [(s, mo, sp) for s, mo, sp in found]
+
+    def _subject_for(self, shape: str | None, adj: dict[str, str]) -> _Subject:
+        colour = adj.get("colour")
+        existing = self._find_subject(shape, colour)
+        if existing is not None and (colour is not None or shape is not None):
+            for k in ("size",):
+                if k in adj:
+                    setattr(existing, k, adj[k])
+            return existing
+        used = {s.colour for s in self.subjects}
+        colour = colour or next((c for c in COLOUR_NAMES if c not in used), "red")
+        subj = _Subject(shape=shape or "circle", colour=colour, size=adj.get("size", DEFAULT_SIZE))
+        if "pattern" in adj:
+            subj.pattern = adj["pattern"]
+            subj.pattern_colour = "white" if colour != "white" else "black"
+        self.subjects.append(subj)
+        return subj
+
+    def read(self, clause: str) -> _ShotDraft:
+        matches = self.lexicon.find(clause)
+        named = self._objects(matches)
+        cats = {m.category for m in matches}
+        motions = [m for m in matches if m.category == "motion"]
+        speeds = [m for m in matches if m.category == "speed"]
+        if not named:  # "it bounces", "night falls": the story's current subjects
+            current = self.subjects[-1:] if self.subjects else [self._subject_for(None, {})]
+            named = [(s, motions[0].word if motions else None, speeds[0].word if speeds else None) for s in current]
+        if "motion" not in cats and self.fallback is not None and not any(mo for _, mo, _ in named):
+            guess = self.fallback.best(clause, "motion")
+            if guess:
+                named = [(s, guess[0], sp) for s, _, sp in named]
+        backgrounds = [m.word for m in matches if m.category == "background"]
+        if backgrounds:
+            self.background = backgrounds[-1]
+        events = [m.word for m in matches if m.category == "event"]
+        objects = []
+        for subj, motion, speed in named:
+            prev = self.motions.get(id(subj), ("still", None))
+            if motion is None:
+                motion, speed = (prev[0], speed or prev[1]) if events else ("still", None)
+            speed = speed or "slow"
+            self.motions[id(subj)] = (motion, speed)
+            objects.append(subj.attributes(motion, speed))
+        scene = SceneAttributes(objects=tuple(objects), background=self.background, event=events[0] if events else None)
+        if scene.event is not None:  # what the event leaves behind is where the story goes on
+            self.background = AFTER_EVENT[scene.event]
+        return _ShotDraft(clause=clause, subjects=[s for s, _, _ in named], scene=scene)
+
+
+def allocate_seconds(weights: list[float], total: float, granularity: float = SHOT_GRANULARITY) -> list[float]:
+    """Split ``total`` in proportion to ``weights``, in steps of ``granularity``, summing exactly."""
+    if not weights:
+        raise ValueError("no shots to allocate")
+    raw = [total * w / sum(weights) for w in weights]
+    out = [max(granularity, math.floor(r / granularity) * granularity) for r in raw]
+    out[-1] = round(total - sum(out[:-1]), 6)
+    if out[-1] <= 0:
+        return [total / len(weights)] * len(weights)
+    return out
+
+
+class OfflinePlanner:
+    """Deterministic planner over the tiny model's world vocabulary."""
+
+    name = "offline"
+
+    def __init__(self, use_embeddings: bool = True) -> None:
+        self.lexicon = Lexicon()
+        self.fallback = EmbeddingFallback() if use_embeddings else None
+        self.usage = PlannerUsage()
+
+    # ----------------------------------------------------------------- plan
+    def plan(self, req: PlanRequest) -> Plan:
+        """Request text → storyboard of canonical-caption shots summing to the target length."""
+        text = req.request.strip()
+        if not text:
+            raise InputError("the request is empty; describe the video, e.g. 'a red ball bounces on grass'")
+        seconds = req.seconds or parse_seconds(text) or DEFAULT_SECONDS
+        clauses = shot_clauses(text) or [text]
+        reader = _ClauseReader(self.lexicon, self.fallback)
+        drafts = [reader.read(c) for c in clauses]
+        for name in req.supplied_refs:
+            for d in drafts:
+                if slugify(name) in slugify(d.clause).split("-"):
+                    d.refs.append(slugify(name))
+        continuous = [False] + [
+            [s.key for s in drafts[i].subjects] == [s.key for s in drafts[i - 1].subjects]
+            and drafts[i].scene.background == drafts[i - 1].scene.background
+            and drafts[i - 1].scene.event is None
+            for i in range(1, len(drafts))
+        ]
+        transitions = [
+            Transition(kind="dissolve", seconds=CUT_FADE_SECONDS) if i + 1 < len(drafts) and not continuous[i + 1]
+            else Transition()
+            for i in range(len(drafts))
+        ]
+        overlap = sum(t.seconds for t in transitions)
+        lengths = allocate_seconds([1.0] * len(drafts), seconds + overlap)
+        shots: list[Shot] = []
+        shot_subjects: list[list[str]] = []  # subject keys per shot, for references
+        for i, (d, secs) in enumerate(zip(drafts, lengths, strict=True)):
+            parts = max(1, math.ceil(secs / req.max_shot_seconds - 1e-9))
+            part_lengths = allocate_seconds([1.0] * parts, secs)
+            for j, part in enumerate(part_lengths):
+                scene = d.scene if j == 0 else replace(d.scene, event=None)
+                shots.append(Shot(
+                    id=f"s{len(shots) + 1}", intent=d.clause[:2000], prompt=canonical_caption(scene),
+                    seconds=part, refs=list(dict.fromkeys(d.refs)), continuous=continuous[i] or j > 0,
+                    transition=transitions[i] if j == parts - 1 else Transition(),
+                    seed=_seed_for(req.seed, len(shots)),
+                ))
+                shot_subjects.append([s.key for s in d.subjects])
+        refs = self._references(drafts, continuous, req)
+        ref_ids = {r.id for r in refs}
+        for shot, keys in zip(shots, shot_subjects, strict=True):
+            shot.refs = list(dict.fromkeys(shot.refs + [k for k in keys if k in ref_ids]))[:MAX_REFS]
+        board = Storyboard(title=parse_title(text), shots=shots)
+        rewritten = "; ".join(s.prompt for s in shots if not s.continuous or s.prompt != shots[0].prompt)
+        return Plan(rewritten_request=rewritten[:2000], seconds=board.seconds, storyboard=board, references=refs)
+
+    def _references(self, drafts: list[_ShotDraft], continuous: list[bool], req: PlanRequest) -> list[Reference]:
+        refs = [Reference(id=slugify(n), description=f"supplied image {n}", image=None, source="supplied")
+                for n in req.supplied_refs]
+        groups: dict[str, int] = {}
+        first: dict[str, _Subject] = {}
+        for d, cont in zip(drafts, continuous, strict=True):
+            for s in d.subjects:
+                first.setdefault(s.key, s)
+                if not cont:
+                    groups[s.key] = groups.get(s.key, 0) + 1
+        for key, n in groups.items():
+            if n >= 2 and len(refs) < MAX_REFS and key not in {r.id for r in refs}:
+                s = first[key]
+                desc = canonical_caption(SceneAttributes(objects=(s.attributes("still", None),), background="sky"))
+                refs.append(Reference(id=key, description=desc))
+        return refs
+
+    # --------------------------------------------------------------- revise
+    def revise(self, project: Project, feedback: str, vocabulary: ModelVocabulary) -> Storyboard:
+        """Feedback → storyboard edit-tool calls (see ``agent.feedback``)."""
+        from longcut.agent.feedback import feedback_calls
+
+        if project.storyboard is None:
+            raise InputError(f"session {project.name!r} has no storyboard yet; run `longcut make` first")
+        board = project.storyboard
+        reg = edit_registry()
+        calls = feedback_calls(feedback, board, self.lexicon)
+        for name, args in calls:
+            result = reg.call(name, args, context={"board": board})
+            if not result.ok:
+                raise InputError(f"could not apply {name}: {result.error}")
+            board = result.value
+        return board
+
+    # -------------------------------------------------------------- rewrite
+    def rewrite_failed(self, intent: str, prompt: str, problem: str, vocabulary: ModelVocabulary) -> str:
+        """Simplify a prompt that failed twice: one big object, default speed, same colours."""
+        try:
+            scene = parse_canonical(prompt)
+        except ValueError:
+            return prompt
+        obj = replace(scene.objects[0], size="big", speed=None)
+        return canonical_caption(SceneAttributes(objects=(obj,), background=scene.background, event=scene.event))

@@ -1,0 +1,233 @@
+"""Sessions: make a video, refine it turn by turn, undo, list revisions.
+
+A session is a project folder plus one langgraph thread per turn. A turn is
+marked *pending* in ``project.json`` before it starts and cleared when its
+render exists, so running the same command again after a crash (even
+``kill -9``) resumes the turn instead of starting over; finished shots are
+never generated again because their takes are on disk (see ``agent.shots``).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from longcut.agent.events import Event, EventSink
+from longcut.agent.graph import checkpointer, run_turn
+from longcut.agent.planner import DEFAULT_SECONDS, Planner
+from longcut.agent.request_text import parse_seconds
+from longcut.agent.shots import Runtime, file_sha256
+from longcut.agent.state import (
+    MAX_PROJECT_SECONDS,
+    PendingTurn,
+    Project,
+    Reference,
+    Revision,
+    slugify,
+)
+from longcut.agent.store import ProjectStore
+from longcut.agent.vocabulary import vocabulary_for
+from longcut.errors import InputError
+from longcut.models.backends.base import VideoModel
+from longcut.tools.media import probe
+from longcut.tools.paths import atomic_output
+
+log = logging.getLogger(__name__)
+
+MAX_REF_BYTES = 20 * 1024 * 1024
+MAX_MUSIC_BYTES = 200 * 1024 * 1024
+
+
+@dataclass
+class Options:
+    """How to run turns: which model and planner, and where events go."""
+
+    model: str = "tiny"
+    planner: str = "offline"
+    base_url: str | None = None  # OpenAI-compatible endpoint
+    llm_model: str = "gpt-4o-mini"
+    max_tries: int = 3
+    listeners: list[Callable[[Event], None]] = field(default_factory=list)
+    video_model: VideoModel | None = None  # injected (tests, the job API's warm worker)
+    planner_impl: Planner | None = None
+
+
+@dataclass
+class TurnResult:
+    """What a finished turn produced."""
+
+    project: Project
+    revision: Revision
+    render: Path  # absolute path inside the project
+    seconds: float  # wall time
+    events: list[Event]
+
+
+def _planner(opts: Options) -> Planner:
+    if opts.planner_impl is not None:
+        return opts.planner_impl
+    if opts.planner == "offline":
+        from longcut.agent.planner_offline import OfflinePlanner
+
+        return OfflinePlanner()
+    if opts.planner == "openai":
+        from longcut.agent.planner_openai import OpenAIPlanner
+
+        return OpenAIPlanner(base_url=opts.base_url, model=opts.llm_model)
+    raise InputError(f"unknown planner {opts.planner!r}; use 'offline' or 'openai'")
+
+
+def _runtime(store: ProjectStore, opts: Options, model_name: str) -> Runtime:
+    if opts.video_model is not None:
+        model = opts.video_model
+    else:
+        from longcut.models.backends.registry import load_backend
+
+        model = load_backend(model_name)
+    return Runtime(store=store, model=model, planner=_planner(opts), vocabulary=vocabulary_for(model.info.name),
+                   events=EventSink(opts.listeners), max_tries=opts.max_tries)
+
+
+def _copy_reference(folder: Path, name: str, src: Path) -> Reference:
+    ref_id = slugify(name)
+    if ref_id != name:
+        raise InputError(f"reference name {name!r} may use only lower-case letters, digits, '-' and '_'")
+    if not src.is_file():
+        raise InputError(f"reference image {str(src)!r} does not exist")
+    if src.stat().st_size > MAX_REF_BYTES:
+        raise InputError(f"reference image {str(src)!r} is over {MAX_REF_BYTES // 2**20} MB")
+    try:
+        with Image.open(src) as im:
+            if im.format not in ("PNG", "JPEG"):
+                raise InputError(f"reference image {str(src)!r} is {im.format}; use PNG or JPEG")
+            rgb = im.convert("RGB")
+    except (UnidentifiedImageError, OSError) as err:
+        raise InputError(f"reference {str(src)!r} is not a readable PNG or JPEG image") from err
+    rel = f"refs/{ref_id}.png"
+    with atomic_output(folder / rel) as tmp:
+        rgb.save(tmp, format="PNG")
+    return Reference(id=ref_id, description=f"supplied image {src.name}", image=rel, source="supplied",
+                     sha256=file_sha256(folder / rel))
+
+
+def _copy_music(folder: Path, src: Path) -> str:
+    if not src.is_file():
+        raise InputError(f"music file {str(src)!r} does not exist")
+    if src.stat().st_size > MAX_MUSIC_BYTES:
+        raise InputError(f"music file {str(src)!r} is over {MAX_MUSIC_BYTES // 2**20} MB")
+    suffix = src.suffix.lower() if src.suffix.lower() in (".mp3", ".wav", ".m4a", ".aac", ".ogg", ".flac", ".opus") else ".audio"
+    rel = f"audio/music{suffix}"
+    with atomic_output(folder / rel) as tmp:
+        shutil.copyfile(src, tmp)
+    if not probe(folder / rel).has_audio:
+        (folder / rel).unlink()
+        raise InputError(f"music file {str(src)!r} has no audio stream")
+    return rel
+
+
+def export(render: Path, out: Path) -> Path:
+    """Copy a render to the path the user asked for, atomically."""
+    out = Path(out).expanduser()
+    if out.suffix.lower() != ".mp4":
+        raise InputError(f"output {str(out)!r} must end in .mp4")
+    with atomic_output(out) as tmp:
+        shutil.copyfile(render, tmp)
+    return out
+
+
+class Sessions:
+    """Make, refine, undo and list the turns of sessions stored in ``store``."""
+
+    def __init__(self, store: ProjectStore | None = None, checkpoints: Path | None = None) -> None:
+        self.store = store or ProjectStore()
+        self.checkpoints = checkpoints
+
+    def default_name(self, request: str) -> str:
+        """A new session name from the request and the time."""
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        return f"{slugify(request[:24], 'video')}-{stamp}"
+
+    def make(self, request: str, name: str | None = None, seconds: float | None = None, seed: int = 0,
+             refs: dict[str, Path] | None = None, music: Path | None = None, opts: Options | None = None) -> TurnResult:
+        """Turn 1 of a session: plan, generate, review, edit, render. Resumes an unfinished one."""
+        opts = opts or Options()
+        request = request.strip()
+        if not request:
+            raise InputError("the request is empty; describe the video, e.g. 'a red ball bounces on grass'")
+        name = name or self.default_name(request)
+        if self.store.exists(name):
+            project = self.store.load(name)
+            if project.pending is not None and project.pending.request == request:
+                return self._run(project, opts)
+            if project.pending is None and project.revisions and project.request == request:
+                rev = project.revisions[-1]
+                return TurnResult(project, rev, self.store.folder(name) / rev.render, 0.0, [])
+            raise InputError(f"session {name!r} already exists; use `longcut refine {name} \"…\"` "
+                             "to change it, or choose another --session name")
+        seconds = seconds if seconds is not None else parse_seconds(request) or DEFAULT_SECONDS
+        if not 0 < seconds <= MAX_PROJECT_SECONDS:
+            raise InputError(f"seconds must be in (0, {MAX_PROJECT_SECONDS:g}], got {seconds:g}")
+        folder = self.store.project_folder(name).root
+        references = [_copy_reference(folder, n, Path(p)) for n, p in (refs or {}).items()]
+        project = Project(name=name, request=request, seconds=seconds, model=opts.model,
+                          planner=opts.planner, seed=seed, references=references,
+                          music=_copy_music(folder, Path(music)) if music else None,
+                          pending=PendingTurn(n=1, kind="make", request=request))
+        self.store.save(project)
+        return self._run(project, opts)
+
+    def refine(self, name: str, feedback: str, opts: Options | None = None) -> TurnResult:
+        """A new turn from feedback; only shots whose content changed are generated."""
+        opts = opts or Options(model=self.store.load(name).model)
+        project = self.store.load(name)
+        if project.pending is not None:
+            if project.pending.request == feedback.strip():
+                return self._run(project, opts)
+            raise InputError(f"turn {project.pending.n} of {name!r} is unfinished; run it again to resume it first")
+        if not feedback.strip():
+            raise InputError("the feedback is empty; say what to change, e.g. 'make the second shot green'")
+        rt = _runtime(self.store, opts, project.model)
+        project.storyboard = rt.planner.revise(project, feedback.strip(), rt.vocabulary)
+        project.pending = PendingTurn(n=len(project.revisions) + 1, kind="refine", request=feedback.strip())
+        self.store.save(project)
+        return self._run(project, opts, rt)
+
+    def undo(self, name: str) -> Revision:
+        """Go back to the previous revision (no generation: its takes and render exist)."""
+        project = self.store.load(name)
+        if project.pending is not None:
+            raise InputError(f"turn {project.pending.n} of {name!r} is unfinished; run it again to resume it first")
+        if len(project.revisions) < 2:
+            raise InputError(f"session {name!r} has {len(project.revisions)} revision(s); nothing to undo")
+        back = project.revisions[-2]
+        rev = Revision(n=len(project.revisions) + 1, request=f"undo: back to revision {back.n}",
+                       storyboard=back.storyboard, shot_keys=back.shot_keys, render=back.render)
+        project.storyboard = back.storyboard
+        project.revisions.append(rev)
+        project.note("undo", rev.request)
+        self.store.save(project)
+        return rev
+
+    def history(self, name: str) -> list[Revision]:
+        """The session's revisions, oldest first."""
+        return self.store.load(name).revisions
+
+    def _run(self, project: Project, opts: Options, rt: Runtime | None = None) -> TurnResult:
+        rt = rt or _runtime(self.store, opts, project.model)
+        turn = project.pending.n
+        started = time.monotonic()
+        with checkpointer(self.checkpoints) as saver:
+            render_rel = run_turn(rt, project.name, turn, project.pending.request, saver)
+        project = self.store.load(project.name)
+        project.pending = None
+        self.store.save(project)
+        rev = next(r for r in project.revisions if r.n == turn)
+        return TurnResult(project, rev, self.store.folder(project.name) / render_rel,
+                          time.monotonic() - started, rt.events.events)

@@ -1,0 +1,216 @@
+"""Making shots: cache keys along continuity chains, and generate → review → retry.
+
+Shots form *chains*: a shot that is not continuous starts one, continuous
+shots extend it from the previous shot's latent history, so a chain is made
+in order while chains are independent (the graph fans them out).
+
+Every finished take is recorded on disk next to its video
+(``shots/<id>/<key>-t<attempt>.json``, written last and atomically), so a run
+that is killed and started again reuses every finished take instead of
+generating it again (resumption is at-least-once; see FACTS.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from longcut.agent.events import EventSink
+from longcut.agent.planner import ModelVocabulary, Planner
+from longcut.agent.state import Project, Shot, ShotCheck, ShotVersion, Storyboard, shot_key
+from longcut.agent.store import ProjectStore
+from longcut.errors import LongcutError
+from longcut.models.backends.base import VideoModel
+from longcut.tools.generate import GenerateClipArgs, clip_is_complete, generate_clip
+from longcut.tools.paths import atomic_output
+from longcut.tools.review import ReviewArgs, review_clip
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_TRIES = 3
+
+
+class Cancelled(LongcutError):
+    """The job was cancelled; partial takes were discarded."""
+
+
+@dataclass
+class Runtime:
+    """Everything the graph's nodes use that is not state: model, planner, store, events."""
+
+    store: ProjectStore
+    model: VideoModel
+    planner: Planner
+    vocabulary: ModelVocabulary
+    events: EventSink = field(default_factory=EventSink)
+    max_tries: int = DEFAULT_MAX_TRIES
+    cancel: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _progress: dict[str, float] = field(default_factory=dict)  # shot id -> fraction generated
+    _plan_seconds: float = 0.0
+
+    @property
+    def model_id(self) -> str:
+        """Model name and weights hash: part of every shot key."""
+        info = self.model.info
+        return f"{info.name}@{info.weights_id}"
+
+    def check_cancel(self) -> None:
+        """Raise ``Cancelled`` if the job was cancelled."""
+        if self.cancel.is_set():
+            raise Cancelled("the job was cancelled")
+
+    def start_shots(self, seconds_to_make: float, reset: bool = True) -> None:
+        """Set the seconds the shots stage covers (``reset=False``: only if not set yet, e.g. on resume)."""
+        with self._lock:
+            if reset or not self._plan_seconds:
+                self._progress.clear()
+                self._plan_seconds = max(seconds_to_make, 1e-6)
+
+    def shot_progress(self, shot: Shot, index: int, total: int, fraction: float, message: str) -> None:
+        """Report progress of one shot as part of the whole shots stage."""
+        with self._lock:
+            self._progress[shot.id] = fraction * shot.seconds
+            overall = sum(self._progress.values()) / self._plan_seconds
+        self.events.emit("shots", message, overall, shot=shot.id, shot_index=index, shots=total)
+
+
+def chains(board: Storyboard) -> list[list[str]]:
+    """Shot ids grouped into continuity chains, in order."""
+    out: list[list[str]] = []
+    for s in board.shots:
+        if s.continuous and out:
+            out[-1].append(s.id)
+        else:
+            out.append([s.id])
+    return out
+
+
+def ref_hashes(project: Project, shot: Shot) -> list[str]:
+    """Hashes of the reference images a shot uses (part of its key)."""
+    return [project.reference(r).sha256 or "" for r in shot.refs]
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def take_seed(seed: int, attempt: int) -> int:
+    """The seed of a retry: attempt 1 uses the shot's own seed."""
+    if attempt == 1:
+        return seed
+    return int.from_bytes(hashlib.sha256(f"{seed}:{attempt}".encode()).digest()[:4], "little") % 2**31
+
+
+def _record_path(folder: Path, shot_id: str, key: str, attempt: int) -> Path:
+    return folder / "shots" / shot_id / f"{key}-t{attempt}.json"
+
+
+def _load_take(path: Path) -> ShotVersion | None:
+    if not path.is_file():
+        return None
+    version = ShotVersion.model_validate_json(path.read_text(encoding="utf-8"))
+    return version if clip_is_complete(path.parent.parent.parent / version.file) else None
+
+
+@dataclass(frozen=True)
+class TakeOutcome:
+    """A take a chain produced or reused: ``chosen`` for the shot, ``generated`` in this run."""
+
+    version: ShotVersion
+    chosen: bool
+    generated: bool
+
+
+def make_chain(rt: Runtime, project: Project, chain: list[str], index_of: dict[str, int]) -> list[TakeOutcome]:
+    """Make (or find) the chosen take of every shot of one chain, with any failed takes before it."""
+    board = project.storyboard
+    rt.start_shots(sum(s.seconds for s in board.shots), reset=False)
+    folder = rt.store.project_folder(project.name)
+    out: list[TakeOutcome] = []
+    prev: ShotVersion | None = None
+    for shot_id in chain:
+        rt.check_cancel()
+        shot = board.shot(shot_id)
+        source = prev.take_id if (shot.continuous and prev is not None) else None
+        key = shot_key(rt.model_id, shot.prompt, shot.seed, shot.seconds, ref_hashes(project, shot), source)
+        cached = project.version(key)
+        if cached is not None:
+            prev = cached
+            out.append(TakeOutcome(cached, chosen=True, generated=False))
+            rt.shot_progress(shot, index_of[shot_id], len(board.shots), 1.0, f"shot {shot_id}: cached")
+            continue
+        takes = _make_shot(rt, project, folder, shot, key, prev, index_of[shot_id])
+        prev = takes[-1].version
+        out += takes
+    return out
+
+
+def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev: ShotVersion | None,
+               index: int) -> list[TakeOutcome]:
+    """Takes of one shot until one passes or ``max_tries`` are spent; the last one is chosen."""
+    total = len(project.storyboard.shots)
+    prompt = shot.prompt
+    take: ShotVersion | None = None
+    outcomes: list[TakeOutcome] = []
+    for attempt in range(1, rt.max_tries + 1):
+        record = _record_path(folder.root, shot.id, key, attempt)
+        found = _load_take(record)
+        generated = found is None
+        if found is not None:  # finished before a crash or in an earlier turn
+            take = found
+        else:
+            rt.check_cancel()
+            if attempt == 3 and take is not None:  # second failure: ask the planner for a new prompt
+                prompt = rt.planner.rewrite_failed(shot.intent, shot.prompt, take_problems(take), rt.vocabulary)
+            take = _generate_take(rt, project, folder, shot, key, prompt, attempt, prev, index, total)
+            with atomic_output(record) as tmp:
+                tmp.write_text(take.model_dump_json(indent=2), encoding="utf-8")
+        outcomes.append(TakeOutcome(take, chosen=False, generated=generated))
+        if take.passed:
+            break
+        prompt = take.prompt
+        rt.events.emit("review", f"shot {shot.id} attempt {attempt} failed: {take_problems(take)}",
+                       shot=shot.id, shot_index=index, shots=total)
+    outcomes[-1] = TakeOutcome(outcomes[-1].version, chosen=True, generated=outcomes[-1].generated)
+    return outcomes
+
+
+def take_problems(take: ShotVersion) -> str:
+    """What a take's failed checks said."""
+    return "; ".join(f"{c.name}: {c.detail}" for c in take.checks if not c.passed) or "no problem"
+
+
+def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, prompt: str, attempt: int,
+                   prev: ShotVersion | None, index: int, total: int) -> ShotVersion:
+    seed = take_seed(shot.seed, attempt)
+    rel = f"shots/{shot.id}/{key}-t{attempt}.mp4"
+    refs = [project.reference(r).image for r in shot.refs if project.reference(r).image]
+    label = f"shot {index}/{total} ({shot.id})" + (f", try {attempt}" if attempt > 1 else "")
+
+    def progress(done: int, frames: int) -> None:
+        rt.check_cancel()
+        rt.shot_progress(shot, index, total, done / frames, f"{label}: {done}/{frames} frames")
+
+    args = GenerateClipArgs(prompt=prompt, seconds=shot.seconds, seed=seed, refs=refs,
+                            continue_from=prev.file if (shot.continuous and prev is not None) else None, out=rel)
+    result = generate_clip(args, folder, rt.model, on_progress=progress)
+    report = review_clip(ReviewArgs(file=result.file, prompt=prompt, seconds=shot.seconds,
+                                    chunk_frames=result.chunk_frames), folder)
+    return ShotVersion(
+        shot_id=shot.id, key=key, file=result.file, history=result.history, prompt=prompt, seed=seed,
+        model=rt.model_id, attempt=attempt,
+        checks=[ShotCheck(name=c.name, passed=c.passed, detail=c.detail) for c in report.checks],
+    )
+
+
+ProgressFn = Callable[[float], None]

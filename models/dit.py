@@ -1,0 +1,382 @@
+"""Diffusion transformer over latent patches, with 3-D RoPE, AdaLN-Zero and text.
+
+The network's contract is ``model(x, t, cond) -> velocity`` (minRF style; the
+loss and the sampler live in ``sampler.py``):
+
+* ``x``: noisy target latents ``(b, c, t, h, w)`` (normalised VAE latents);
+* ``t``: ``(b,)`` flow time in [0, 1] (1 = pure noise);
+* ``cond``: a ``DiTCond`` — MiniLM token states + mask (cross-attention, and
+  a pooled vector added to the timestep embedding), and an optional
+  ``PackedContext`` of reference/history tokens from ``context.py``.
+
+The sequence is ``[context tokens][target tokens]`` with full self-attention;
+every token gets a kind embedding (target / anchor / history level /
+reference index) and a rotary position on (t, y, x). One ``DiTConfig`` drives
+everything and is saved next to the weights.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from longcut.errors import InputError
+from longcut.models.context import (
+    KIND_TARGET,
+    N_KINDS,
+    PackedContext,
+    PackingSpec,
+    grid_positions,
+    patchify_bcthw,
+    unpatchify_bcthw,
+)
+
+
+@dataclass
+class DiTConfig:
+    """Everything needed to rebuild the DiT; saved as ``dit.json``."""
+
+    name: str = "tiny"
+    latent_channels: int = 16
+    latent_size: int = 8
+    patch: int = 2
+    dim: int = 256
+    depth: int = 8
+    heads: int = 4
+    mlp_ratio: float = 4.0
+    text_dim: int = 384
+    rope_theta: float = 100.0
+    # history packing travels with the model: it was trained with it
+    pack_full: int = 2
+    pack_half: int = 4
+    pack_quarter: int = 8
+    anchor_max_lag: int = 16
+
+    @property
+    def head_dim(self) -> int:
+        """Channels per attention head."""
+        return self.dim // self.heads
+
+    @property
+    def patch_features(self) -> int:
+        """Values in one latent patch (the token's raw size)."""
+        return self.latent_channels * self.patch**2
+
+    @property
+    def packing(self) -> PackingSpec:
+        """The history packing this model was trained with."""
+        return PackingSpec(self.pack_full, self.pack_half, self.pack_quarter, self.anchor_max_lag)
+
+    def to_json(self) -> str:
+        """The config as JSON text."""
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> DiTConfig:
+        """Rebuild from ``to_json`` text; unknown keys are an error."""
+        data = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        if set(data) - known:
+            raise InputError(f"dit config has unknown keys {sorted(set(data) - known)}")
+        return cls(**data)
+
+
+# ---------------------------------------------------------------------------
+# Leaf layers
+# ---------------------------------------------------------------------------
+
+
+def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """AdaLN: ``x`` (b, n, d) scaled and shifted by per-sample (b, d) vectors."""
+    return x * (1 + scale.unsqueeze(1)) + shift.unsqueeze(1)
+
+
+def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
+    """Sinusoidal embedding of ``t`` (b,) in [0, 1] (scaled by 1000, as DiT does)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
+    args = 1000.0 * t.float()[:, None] * freqs[None]  # b half
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+
+
+class TimestepEmbedder(nn.Module):
+    """Scalar in [0, 1] → ``dim`` vector (sinusoid + MLP)."""
+
+    def __init__(self, dim: int, freq_dim: int = 128):
+        super().__init__()
+        self.freq_dim = freq_dim
+        self.mlp = nn.Sequential(nn.Linear(freq_dim, dim), nn.SiLU(), nn.Linear(dim, dim))
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        """(b,) → (b, dim)."""
+        return self.mlp(timestep_embedding(t, self.freq_dim))
+
+
+class Rope3D(nn.Module):
+    """Rotary embedding on (t, y, x): the head dim is split in three axis bands."""
+
+    def __init__(self, head_dim: int, theta: float):
+        super().__init__()
+        pairs = head_dim // 2
+        t_pairs = pairs // 4
+        y_pairs = (pairs - t_pairs) // 2
+        bands = [t_pairs, y_pairs, pairs - t_pairs - y_pairs]
+        freqs = [theta ** (-torch.arange(n, dtype=torch.float32) / n) for n in bands]
+        self.bands = bands
+        for i, f in enumerate(freqs):
+            self.register_buffer(f"freq{i}", f, persistent=False)
+
+    def forward(self, pos: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``pos`` (n, 3) → cos, sin of shape (n, head_dim)."""
+        angles = torch.cat(
+            [pos[:, i : i + 1] * getattr(self, f"freq{i}")[None] for i in range(3)], dim=-1
+        )  # n pairs
+        angles = torch.cat([angles, angles], dim=-1)  # n head_dim (half-split layout)
+        return angles.cos(), angles.sin()
+
+
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate ``x`` (b, heads, n, hd) by cos/sin (n, hd)."""
+    x1, x2 = x.chunk(2, dim=-1)
+    rotated = torch.cat([-x2, x1], dim=-1)
+    return x * cos + rotated * sin
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention with RoPE and QK RMS-norm (stable at high LR)."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.q_norm = nn.RMSNorm(dim // heads)
+        self.k_norm = nn.RMSNorm(dim // heads)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """(b, n, d) → (b, n, d)."""
+        b, n, d = x.shape
+        qkv = self.qkv(x).reshape(b, n, 3, self.heads, d // self.heads)  # b n 3 H hd
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each b H n hd
+        q = apply_rope(self.q_norm(q), *rope)
+        k = apply_rope(self.k_norm(k), *rope)
+        out = F.scaled_dot_product_attention(q, k, v)  # b H n hd
+        return self.proj(out.transpose(1, 2).reshape(b, n, d))
+
+
+class CrossAttention(nn.Module):
+    """Target/context tokens attend to text tokens (a learned null token is always there)."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.q = nn.Linear(dim, dim)
+        self.kv = nn.Linear(dim, 2 * dim)
+        self.proj = nn.Linear(dim, dim)
+        nn.init.zeros_(self.proj.weight)  # the block starts as identity (PixArt)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, x: torch.Tensor, text: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``x`` (b, n, d) attends to ``text`` (b, m, d) where ``mask`` (b, m) is True."""
+        b, n, d = x.shape
+        m = text.shape[1]
+        hd = d // self.heads
+        q = self.q(x).reshape(b, n, self.heads, hd).transpose(1, 2)  # b H n hd
+        kv = self.kv(text).reshape(b, m, 2, self.heads, hd)  # b m 2 H hd
+        k, v = kv.permute(2, 0, 3, 1, 4)  # each b H m hd
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None, None, :])
+        return self.proj(out.transpose(1, 2).reshape(b, n, d))
+
+
+# ---------------------------------------------------------------------------
+# Block
+# ---------------------------------------------------------------------------
+
+
+class DiTBlock(nn.Module):
+    """Self-attention (AdaLN-Zero) → cross-attention to text → MLP (AdaLN-Zero)."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: float):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        self.attn = SelfAttention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.cross = CrossAttention(dim, heads)
+        self.norm3 = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        hidden = int(dim * mlp_ratio)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, dim))
+        self.ada = nn.Sequential(nn.SiLU(), nn.Linear(dim, 6 * dim))
+        nn.init.zeros_(self.ada[1].weight)  # adaLN-Zero: gates start at 0
+        nn.init.zeros_(self.ada[1].bias)
+
+    def forward(self, x, c, rope, text, text_mask):
+        """``x`` (b, n, d) conditioned on ``c`` (b, d), RoPE tables and text keys."""
+        shift1, scale1, gate1, shift2, scale2, gate2 = self.ada(c).chunk(6, dim=-1)  # each b d
+        x = x + gate1.unsqueeze(1) * self.attn(modulate(self.norm1(x), shift1, scale1), rope)
+        x = x + self.cross(self.norm2(x), text, text_mask)
+        x = x + gate2.unsqueeze(1) * self.mlp(modulate(self.norm3(x), shift2, scale2))
+        return x
+
+
+class FinalLayer(nn.Module):
+    """AdaLN then a zero-initialised linear to patch features."""
+
+    def __init__(self, dim: int, out: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        self.ada = nn.Sequential(nn.SiLU(), nn.Linear(dim, 2 * dim))
+        self.linear = nn.Linear(dim, out)
+        for layer in (self.ada[1], self.linear):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """(b, n, d) → (b, n, patch features)."""
+        shift, scale = self.ada(c).chunk(2, dim=-1)
+        return self.linear(modulate(self.norm(x), shift, scale))
+
+
+# ---------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiTCond:
+    """Conditioning for one batch: text states, their mask, and packed context."""
+
+    text: torch.Tensor  # (b, n, text_dim) MiniLM token states
+    text_mask: torch.Tensor  # (b, n) bool; all False = no text (CFG's unconditional branch)
+    context: PackedContext | None = None
+    context_noise: torch.Tensor | None = None  # (b,) noise level the history was augmented with
+
+    def without_text(self) -> DiTCond:
+        """The same conditioning with the text dropped."""
+        return replace(self, text_mask=torch.zeros_like(self.text_mask))
+
+    @staticmethod
+    def cat(a: DiTCond, b: DiTCond) -> DiTCond:
+        """Stack two conditionings with the same context layout along the batch."""
+        ctx = None
+        if a.context is not None:
+            ctx = PackedContext(torch.cat([a.context.tokens, b.context.tokens]), a.context.pos, a.context.kind)
+        noise = None
+        if a.context_noise is not None:
+            noise = torch.cat([a.context_noise, b.context_noise])
+        return DiTCond(torch.cat([a.text, b.text]), torch.cat([a.text_mask, b.text_mask]), ctx, noise)
+
+
+class DiT(nn.Module):
+    """Latent video DiT: ``forward(x, t, cond) -> velocity``, all ``bcthw``."""
+
+    def __init__(self, cfg: DiTConfig):
+        super().__init__()
+        if cfg.dim % cfg.heads or cfg.head_dim % 2:
+            raise InputError(f"dim {cfg.dim} must split into {cfg.heads} heads of even size")
+        if cfg.latent_size % (cfg.patch * 4):
+            raise InputError(f"latent_size {cfg.latent_size} must be a multiple of 4·patch ({4 * cfg.patch})")
+        self.cfg = cfg
+        d = cfg.dim
+        self.patch_embed = nn.Linear(cfg.patch_features, d)
+        self.kind_embed = nn.Embedding(N_KINDS, d)
+        nn.init.normal_(self.kind_embed.weight, std=0.02)
+        self.t_embed = TimestepEmbedder(d)
+        self.ctx_noise_embed = TimestepEmbedder(d)
+        self.text_proj = nn.Linear(cfg.text_dim, d)
+        self.text_null = nn.Parameter(torch.randn(1, 1, d) * 0.02)
+        self.text_pool = nn.Sequential(nn.Linear(cfg.text_dim, d), nn.SiLU(), nn.Linear(d, d))
+        self.rope = Rope3D(cfg.head_dim, cfg.rope_theta)
+        self.blocks = nn.ModuleList([DiTBlock(d, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.depth)])
+        self.final = FinalLayer(d, cfg.patch_features)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, cond: DiTCond) -> torch.Tensor:
+        """Velocity for noisy target latents ``x`` (b, c, t, h, w) at flow time ``t`` (b,)."""
+        cfg = self.cfg
+        b, c, nt, h, w = x.shape
+        if c != cfg.latent_channels or h != cfg.latent_size or w != cfg.latent_size:
+            raise InputError(
+                f"latents must be (b, {cfg.latent_channels}, t, {cfg.latent_size}, {cfg.latent_size}); got {tuple(x.shape)}"
+            )
+        if t.shape != (b,):
+            t = t.reshape(-1).expand(b)
+        p = cfg.patch
+        target = self.patch_embed(patchify_bcthw(x, p))  # b n d
+        n_target = target.shape[1]
+        pos = grid_positions([float(i) for i in range(nt)], h, w, p)  # n 3
+        target = target + self.kind_embed.weight[KIND_TARGET]
+        seq = target
+        if cond.context is not None and cond.context.n_tokens:
+            ctx = cond.context
+            tok = self.patch_embed(ctx.tokens) + self.kind_embed(ctx.kind)  # b m d
+            if cond.context_noise is not None:
+                tok = tok + self.ctx_noise_embed(cond.context_noise).unsqueeze(1)
+            seq = torch.cat([tok, target], dim=1)  # b (m+n) d
+            pos = torch.cat([ctx.pos, pos], dim=0)
+        rope = self.rope(pos)
+
+        # text: cross-attention keys (null token first) and a pooled vector for AdaLN
+        mask = cond.text_mask.bool()
+        text = torch.cat([self.text_null.expand(b, -1, -1), self.text_proj(cond.text)], dim=1)
+        text_mask = torch.cat([torch.ones(b, 1, dtype=torch.bool), mask], dim=1)
+        mf = mask.unsqueeze(-1).float()
+        pooled = (cond.text * mf).sum(1) / mf.sum(1).clamp(min=1.0)  # b text_dim (0 if dropped)
+        c_vec = self.t_embed(t) + self.text_pool(pooled)  # b d
+
+        for block in self.blocks:
+            seq = block(seq, c_vec, rope, text, text_mask)
+        out = self.final(seq[:, -n_target:], c_vec)  # b n c·p·p
+        return unpatchify_bcthw(out, c, nt, h, w, p)
+
+
+# ---------------------------------------------------------------------------
+# Presets, save / load
+# ---------------------------------------------------------------------------
+
+DIT_PRESETS: dict[str, DiTConfig] = {
+    # for tests: a forward is a few milliseconds
+    "micro": DiTConfig(name="micro", latent_channels=4, dim=32, depth=2, heads=2, mlp_ratio=2.0),
+    # the shipped model
+    "tiny": DiTConfig(name="tiny", dim=256, depth=8, heads=4),
+}
+
+
+def dit_config(preset: str, **overrides) -> DiTConfig:
+    """A copy of a named preset with ``overrides`` applied."""
+    if preset not in DIT_PRESETS:
+        raise InputError(f"unknown DiT preset {preset!r}; choose from {sorted(DIT_PRESETS)}")
+    return replace(DIT_PRESETS[preset], **overrides)
+
+
+def save_dit(model: DiT, path: str | Path, metadata: dict[str, str] | None = None, half: bool = False) -> None:
+    """Write ``<path>.safetensors`` (weights, fp16 with ``half``) and ``<path>.json`` (config)."""
+    from safetensors.torch import save_file
+
+    path = Path(path).with_suffix("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    tmp = path.with_name(path.name + ".tmp.safetensors")
+    save_file(state, str(tmp), metadata=metadata)
+    tmp.replace(path.with_suffix(".safetensors"))
+    path.with_suffix(".json").write_text(model.cfg.to_json() + "\n")
+
+
+def load_dit(path: str | Path) -> DiT:
+    """Load a DiT written by ``save_dit``, in eval mode."""
+    from safetensors.torch import load_file
+
+    path = Path(path).with_suffix("")
+    weights, config = path.with_suffix(".safetensors"), path.with_suffix(".json")
+    if not weights.is_file() or not config.is_file():
+        raise InputError(f"DiT weights not found: need {weights} and {config}")
+    model = DiT(DiTConfig.from_json(config.read_text()))
+    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(weights)).items()}
+    model.load_state_dict(state)
+    return model.eval()

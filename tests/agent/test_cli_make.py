@@ -1,0 +1,49 @@
+import pytest
+
+from longcut.agent.cli import main
+from longcut.models.backends import registry
+from longcut.tools.media import probe
+from tests.fakes import WorldOracleModel
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("LONGCUT_HOME", str(tmp_path / "home"))
+    monkeypatch.setitem(registry.LOADERS, "oracle", lambda _w: WorldOracleModel())
+    registry.load_backend.cache_clear()
+    yield tmp_path
+    registry.load_backend.cache_clear()
+
+
+def run(*args):
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    return exc.value.code
+
+
+def test_make_refine_history_undo_from_the_command_line(home, capsys):
+    out = home / "out.mp4"
+    code = run("make", "a 6-second video: a big blue square moves left on a sand background, then it stays still",
+               "--model", "oracle", "--session", "sq", "-o", str(out))
+    assert code in (0, None)
+    assert probe(out).duration == pytest.approx(6.0, abs=0.2)
+    printed = capsys.readouterr().out
+    assert "session sq" in printed and "generated" in printed
+    out2 = home / "out2.mp4"
+    assert run("refine", "sq", "add a title 'Square'", "-o", str(out2)) in (0, None)
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "0 shots generated" in printed
+    assert run("history", "sq") in (0, None)
+    assert "add a title" in capsys.readouterr().out
+    assert run("undo", "sq") in (0, None)
+    assert "revision 3" in capsys.readouterr().out
+
+
+def test_user_errors_exit_2_without_traceback(home, capsys):
+    assert run("refine", "missing", "make it green") == 2
+    err = capsys.readouterr().err
+    assert "no session 'missing'" in err and "Traceback" not in err
+    assert run("make", "a red ball", "--ref", "nonsense", "--model", "oracle") == 2
+    assert "--ref takes NAME=PATH" in capsys.readouterr().err
+    assert run("make", "a red ball", "--model", "nope") == 2
+    assert "unknown model 'nope'" in capsys.readouterr().err

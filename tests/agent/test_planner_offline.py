@@ -1,0 +1,108 @@
+import pytest
+
+from longcut.agent.planner import ModelVocabulary, PlanRequest
+from longcut.agent.planner_offline import OfflinePlanner, allocate_seconds
+from longcut.agent.state import Project
+from longcut.errors import InputError
+from longcut.models.world_captions import parse_canonical
+
+VOCAB = ModelVocabulary(guide="")
+ISSUE_EXAMPLE = "a 60-second video: a red ball crosses a meadow, night falls, then it bounces back home"
+
+
+@pytest.fixture(scope="module")
+def planner() -> OfflinePlanner:
+    return OfflinePlanner(use_embeddings=False)
+
+
+def plan(planner, text, **kw):
+    return planner.plan(PlanRequest(request=text, seconds=kw.pop("seconds", None), vocabulary=VOCAB, **kw))
+
+
+def test_issue_example_reads_as_the_storyboard_says(planner):
+    p = plan(planner, ISSUE_EXAMPLE)
+    shots = p.storyboard.shots
+    assert p.seconds == pytest.approx(60.0) and p.storyboard.seconds == pytest.approx(60.0)
+    scenes = [parse_canonical(s.prompt) for s in shots]  # every prompt is in the model's grammar
+    assert [sc.objects[0].colour for sc in scenes] == ["red"] * 3
+    assert [sc.objects[0].shape for sc in scenes] == ["circle"] * 3
+    assert [sc.objects[0].motion for sc in scenes] == ["right", "right", "bounces"]
+    assert [sc.background for sc in scenes] == ["grass", "grass", "night"]
+    assert scenes[1].event == "the sky darkens"
+    assert [s.continuous for s in shots] == [False, True, False]
+    assert shots[1].transition.kind != "cut"  # the cut to night dissolves
+    assert [r.id for r in p.references] == ["red-circle"] and all(s.refs == ["red-circle"] for s in shots)
+
+
+def test_long_request_is_split_into_bounded_continuous_parts(planner):
+    p = plan(planner, "a 10-minute video: a blue star rises on a beach, then a pink box with white dots bounces",
+             max_shot_seconds=60)
+    assert p.storyboard.seconds == pytest.approx(600.0)
+    assert all(s.seconds <= 60 for s in p.storyboard.shots)
+    assert len(p.storyboard.shots) >= 10
+    box = parse_canonical(p.storyboard.shots[-1].prompt).objects[0]
+    assert (box.colour, box.shape, box.pattern, box.pattern_colour) == ("pink", "square", "dots", "white")
+
+
+def test_explicit_seconds_win_and_seeds_are_deterministic(planner):
+    a = plan(planner, "a 60-second video of a green triangle", seconds=8, seed=3)
+    b = plan(planner, "a 60-second video of a green triangle", seconds=8, seed=3)
+    assert a == b and a.storyboard.seconds == pytest.approx(8.0)
+    assert plan(planner, "a green triangle", seconds=8, seed=4).storyboard.shots[0].seed != a.storyboard.shots[0].seed
+
+
+def test_synonyms_from_the_caption_grammar_are_rewritten(planner):
+    p = plan(planner, "a tiny crimson ball drifting leftward across a clear daytime sky", seconds=4)
+    assert p.storyboard.shots[0].prompt == "a small red circle moves left slowly on a sky background"
+
+
+def test_empty_request_is_refused(planner):
+    with pytest.raises(InputError, match="empty"):
+        plan(planner, "   ")
+
+
+@pytest.mark.parametrize("weights, total", [([1, 1, 1], 60), ([1] * 7, 10), ([1, 2], 7.25)])
+def test_allocation_sums_exactly(weights, total):
+    out = allocate_seconds(weights, total)
+    assert sum(out) == pytest.approx(total) and all(x > 0 for x in out)
+
+
+@pytest.fixture
+def project(planner) -> Project:
+    return Project(name="p", request=ISSUE_EXAMPLE, seconds=60, storyboard=plan(planner, ISSUE_EXAMPLE).storyboard)
+
+
+def test_revise_changes_only_the_named_shot_and_adds_a_title(planner, project):
+    board = planner.revise(project, "make the second shot green and add a title 'Home'", VOCAB)
+    assert board.title == "Home"
+    before, after = project.storyboard.shots, board.shots
+    assert after[0] == before[0] and after[2] == before[2]
+    assert parse_canonical(after[1].prompt).objects[0].colour == "green"
+
+
+@pytest.mark.parametrize("feedback, check", [
+    ("make shot 3 longer", lambda b, o: b.shots[2].seconds > o.shots[2].seconds),
+    ("make the last shot 5 seconds", lambda b, o: b.shots[2].seconds == 5),
+    ("the ball should be a star", lambda b, o: all(" star " in s.prompt for s in b.shots)),
+    ("remove the first shot", lambda b, o: [s.id for s in b.shots] == ["s2", "s3"]),
+    ("another take of shot 2", lambda b, o: b.shots[1].seed != o.shots[1].seed),
+    ("use a crossfade after shot 1", lambda b, o: b.shots[0].transition.kind == "fade"),
+    ("add the caption 'Dusk' to shot 2", lambda b, o: b.shots[1].caption == "Dusk"),
+    ("make all shots stripy with white stripes", lambda b, o: all("with white stripes" in s.prompt for s in b.shots)),
+])
+def test_revise_understands(planner, project, feedback, check):
+    assert check(planner.revise(project, feedback, VOCAB), project.storyboard)
+
+
+@pytest.mark.parametrize("feedback, needle", [
+    ("make shot 9 green", "has 3 shots"),
+    ("sing me a song", "could not understand"),
+])
+def test_revise_refuses_clearly(planner, project, feedback, needle):
+    with pytest.raises(InputError, match=needle):
+        planner.revise(project, feedback, VOCAB)
+
+
+def test_rewrite_failed_simplifies(planner):
+    out = planner.rewrite_failed("x", "a small red star moves left quickly and a big blue circle stays still on a sand background", "read blue", VOCAB)
+    assert out == "a big red star moves left on a sand background"

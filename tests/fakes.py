@@ -1,0 +1,72 @@
+"""Test doubles shared by agent and tool tests.
+
+``WorldOracleModel`` is a ``VideoModel`` that renders exactly the world scene
+a canonical prompt names (via the procedural world), chunk by chunk, with a
+small fake latent history. It lets graph and tool tests check the agent's
+behaviour (what was generated, cached, reviewed) without training a model.
+It is never used by the product, which runs the real tiny model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+
+import numpy as np
+import torch
+
+from longcut.models.backends.base import Chunk, ClipRequest, History, ModelInfo
+from longcut.models.world import render_frames, sample_scene
+from longcut.models.world_captions import parse_canonical
+from longcut.models.world_vocab import FPS
+
+CHUNK_FRAMES = 16
+
+
+class WorldOracleModel:
+    """Renders the prompt's scene; records every call so tests can count generations."""
+
+    def __init__(self, fail_prompts: set[str] | None = None, chunk_frames: int = CHUNK_FRAMES) -> None:
+        self.calls: list[ClipRequest] = []
+        self.images: list[str] = []
+        self.fail_prompts = fail_prompts or set()  # render a wrong colour for these
+        self._info = ModelInfo("oracle", FPS, 64, 64, max_refs=7, chunk_frames=chunk_frames, weights_id="oracle-1")
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    def _scene(self, prompt: str, seed: int):
+        attrs = parse_canonical(prompt)
+        objects = [asdict(o) for o in attrs.objects]
+        for o in objects:
+            if o["speed"] is None:
+                o.pop("speed")
+            if prompt in self.fail_prompts:
+                o["colour"] = "blue" if o["colour"] != "blue" else "red"
+                if o.get("pattern_colour") == o["colour"]:
+                    o["pattern_colour"] = "white"
+        return sample_scene(seed, objects=objects, background=attrs.background, event=attrs.event)
+
+    def generate_image(self, prompt, seed=0, references=()):
+        self.images.append(prompt)
+        return render_frames(self._scene(prompt, seed), 0, 1)[0]
+
+    def generate(self, request: ClipRequest, history: History | None = None, on_step=None):
+        request.check_refs(self.info)
+        self.calls.append(request)
+        scene = self._scene(request.prompt, request.seed)
+        total = max(1, round(request.seconds * FPS))
+        start = 0 if history is None else history.frames_done
+        done = 0
+        key = int(hashlib.sha256(request.prompt.encode()).hexdigest()[:8], 16)
+        while done < total:
+            n = min(self.info.chunk_frames, total - done)
+            frames = render_frames(scene, start + done, n)
+            latents = torch.full((1, 4, 1, 8, 8), float(key % 97))
+            if history is None:
+                history = History(latents.clone(), latents.clone(), 0, keep=4)
+            history = history.appended(latents, n)
+            yield Chunk(index=done // self.info.chunk_frames, start_frame=start + done, frames=np.asarray(frames),
+                        latents=latents, history=history)
+            done += n

@@ -1,0 +1,107 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from longcut.agent.cli import main
+from longcut.errors import InputError
+from longcut.models import train as train_mod
+from longcut.models.train import (
+    ClipCache,
+    VAETrainConfig,
+    cosine_lr,
+    load_checkpoint,
+    run_progress,
+    synthetic_clips,
+    train_vae,
+)
+from longcut.models.vae import load_vae
+
+
+def tiny_cfg(tmp_path, **kw) -> VAETrainConfig:
+    base = dict(preset="vae-tiny", out=str(tmp_path / "run"), data="synthetic", steps=30, batch=4,
+                clip_frames=5, lr=3e-3, warmup=5, eval_clips=2, eval_every=15, ckpt_every_s=0.0,
+                threads=1)  # fmt: skip
+    return VAETrainConfig(**{**base, **kw})
+
+
+def test_schedule_warms_up_then_anneals_by_steps_or_time():
+    assert cosine_lr(0, 1.0, 10, 0.0, 0.1) == pytest.approx(0.1)
+    assert cosine_lr(10, 1.0, 10, 0.0, 0.1) == pytest.approx(1.0)
+    assert cosine_lr(50, 1.0, 10, 1.0, 0.1) == pytest.approx(0.1)
+    assert run_progress(55, 100, 10, 0.0, 0.0) == pytest.approx(0.5)
+    # a time-limited run anneals by wall time when that runs out first
+    assert run_progress(20, 100, 10, 30.0, 1.0) == pytest.approx(0.5)
+
+
+def test_synthetic_clips_are_world_like_videos():
+    x = synthetic_clips(3, 9, seed=1)
+    assert x.shape == (3, 3, 9, 64, 64)
+    assert -1 <= x.min() and x.max() <= 1
+    assert torch.equal(x, synthetic_clips(3, 9, seed=1))
+    assert (x[:, :, 1:] - x[:, :, :-1]).abs().sum() > 0  # things move
+
+
+def test_micro_run_reduces_the_loss_and_writes_a_run_folder(tmp_path):
+    losses = []
+    train_vae(tiny_cfg(tmp_path), progress=False, on_step=lambda step, parts: losses.append(parts["l1"]))
+    assert len(losses) == 30
+    assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
+    run = tmp_path / "run"
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if "psnr" in r] == [15, 30]
+    assert load_checkpoint(run / "ckpt.pt")["step"] == 30
+    assert load_vae(run / "best").cfg.name == "vae-tiny"
+
+
+def test_resume_continues_exactly_where_a_killed_run_stopped(tmp_path):
+    whole = train_vae(tiny_cfg(tmp_path / "a", steps=12), progress=False)
+
+    def die_at_7(step, parts):
+        if step == 7:
+            raise KeyboardInterrupt  # a kill between the step and its checkpoint
+
+    with pytest.raises(KeyboardInterrupt):
+        train_vae(tiny_cfg(tmp_path / "b", steps=12), progress=False, on_step=die_at_7)
+    assert load_checkpoint(tmp_path / "b" / "run" / "ckpt.pt")["step"] == 6
+    resumed = train_vae(tiny_cfg(tmp_path / "b", steps=12), progress=False)
+    for (name, a), (_, b) in zip(whole.state_dict().items(), resumed.state_dict().items(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6), name
+
+
+def test_clip_cache_renders_once_and_samples_windows(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_render(seed, frames):
+        calls.append(seed)
+        return np.full((frames, 64, 64, 3), seed * 10, dtype=np.uint8)
+
+    monkeypatch.setattr(train_mod, "render_world_clip", fake_render)
+    cache = ClipCache(tmp_path / "c.u8", n_clips=4, clip_frames=9)
+    ClipCache(tmp_path / "c.u8", n_clips=4, clip_frames=9)  # second open: no re-render
+    assert calls == [0, 1, 2, 3]
+    x = cache.sample(3, 5, np.random.default_rng(0))
+    assert x.shape == (3, 3, 5, 64, 64)
+    assert set(np.round((x[:, 0, 0, 0, 0].numpy() + 1) * 127.5).astype(int)) <= {0, 10, 20, 30}
+
+
+def test_cli_trains_resumes_and_validates(tmp_path):
+    out = tmp_path / "cli"
+
+    def args(steps):
+        return ["train", "vae", "--out", str(out), "--preset", "vae-tiny", "--data", "synthetic",
+                "--steps", str(steps), "--batch", "2", "--eval-every", "2", "--no-progress"]  # fmt: skip
+
+    with pytest.raises(SystemExit) as done:
+        main(args(2))
+    assert done.value.code == 0
+    assert load_checkpoint(out / "ckpt.pt")["step"] == 2
+    with pytest.raises(SystemExit) as done:
+        main(args(4))  # the same command with more steps extends the run
+    assert load_checkpoint(out / "ckpt.pt")["step"] == 4
+    with pytest.raises(SystemExit) as bad:
+        main(["train", "vae", "--out", str(out), "--data", "pixels"])
+    assert bad.value.code == 2
+    with pytest.raises(InputError, match="unknown VAE preset"):
+        train_vae(tiny_cfg(tmp_path, preset="vae-huge"), resume=False, progress=False)

@@ -1,0 +1,137 @@
+"""User text never reaches ffmpeg's command line or filtergraph; only local project files are read."""
+
+import numpy as np
+import pytest
+from media_helpers import frame_at
+
+from longcut.errors import InputError
+from longcut.tools import filters, runner
+from longcut.tools.edit import run_edit
+
+INJECTION = "x',drawbox=c=red:t=fill,drawtext=text='pwn"
+HOSTILE = [
+    "it's", "a:b", "back\\slash", "one, two", "semi;colon", "[in]", "]", "%{pts}",
+    "%{eif:1/0:d}", "line one\nline two", INJECTION, "x\\',drawbox=c=red:t=fill", "'\\''",
+    "[0:v]null[out];", "textfile=/etc/passwd", "A" * 10_000,
+]
+
+
+def is_red(px) -> bool:
+    return px[0] > 150 and px[2] < 80
+
+
+@pytest.fixture
+def spy_args(monkeypatch):
+    """Record every ffmpeg argument list the tools run."""
+    seen: list[list[str]] = []
+    real = runner.run_ffmpeg
+
+    def spy(args, what, timeout=None):
+        seen.append([str(a) for a in args])
+        return real(args, what, timeout)
+
+    monkeypatch.setattr(filters, "run_ffmpeg", spy)
+    return seen
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_text_renders_and_never_reaches_the_command(project, spy_args, text):
+    out = run_edit("text_overlay", {"input": "blue.mp4", "text": text, "start": 0.0, "end": 1.0,
+                                    "font_size": 12, "color": "white"}, project)
+    assert spy_args, "the tool must run ffmpeg through filters.encode"
+    for args in spy_args:
+        for arg in args:
+            assert (text[:40] not in arg) or len(text[:40]) < 3, arg
+    inside = frame_at(out, 0.5)
+    assert not is_red(inside[2, 2]), "an injected drawbox painted the frame"
+    # The text was drawn: the frame differs from the same frame without the overlay.
+    assert np.abs(inside - frame_at(out, 1.5)).max() > 100
+
+
+def test_text_file_holds_the_text_verbatim(tmp_path):
+    for text in HOSTILE:
+        assert filters.write_text_file(text, tmp_path).read_text(encoding="utf-8") == text
+
+
+def test_expansion_is_off(project):
+    # With expansion, %{pts} would print the time and differ between frames.
+    out = run_edit("text_overlay", {"input": "red.mp4", "text": "%{pts} %{n}", "start": 0.0,
+                                    "end": 2.0, "font_size": 20}, project)
+    assert np.array_equal(frame_at(out, 0.2), frame_at(out, 1.6))
+
+
+def test_injection_through_hand_formatting_would_have_worked(project):
+    """Control: the injection string is a real attack when formatted into a graph by hand."""
+    src = project.root / "blue.mp4"
+    out = project.root / "pwned.png"
+    vf = f"drawtext=fontfile={filters.font_file()}:text='{INJECTION}'"
+    runner.run_ffmpeg(["-y", "-i", str(src), "-vf", vf, "-frames:v", "1", str(out)], "control")
+    assert is_red(frame_at(out, 0)[2, 2])
+
+
+@pytest.mark.parametrize("field,value", [
+    ("input", "http://example.com/a.mp4"), ("input", "/etc/passwd"), ("input", "../x.mp4"),
+    ("input", "concat:red.mp4|blue.mp4"), ("input", "file:red.mp4"),
+    ("image", "data:image/png;base64,AAAA"),
+])
+def test_urls_and_outside_paths_are_refused(project, field, value):
+    args = {"input": "red.mp4", "image": "logo.png", "start": 0, "end": 1, field: value}
+    with pytest.raises(InputError, match="URL|outside the project"):
+        run_edit("image_overlay", args, project)
+
+
+def test_outputs_outside_the_project_are_refused(project, tmp_path):
+    with pytest.raises(InputError, match="outside the project"):
+        run_edit("mute", {"input": "red.mp4", "output": str(tmp_path / "x.mp4")}, project)
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_concat_list_stays_safe(project, spy_args, monkeypatch):
+    seen = []
+    from longcut.tools import edit_join
+
+    monkeypatch.setattr(edit_join, "run_ffmpeg", lambda args, what: seen.append(list(args)) or
+                        runner.run_ffmpeg(args, what))
+    odd = project.root / "we ird 'name.mp4"
+    odd.write_bytes((project.root / "red.mp4").read_bytes())
+    run_edit("concat", {"inputs": ["red.mp4", odd.name]}, project)
+    args = seen[0]
+    assert args[args.index("-safe") + 1] == "1"
+    assert args[args.index("-protocol_whitelist") + 1] == "file"
+
+
+def test_failed_edit_leaves_no_file(project, monkeypatch):
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(filters, "run_ffmpeg", boom)
+    with pytest.raises(KeyboardInterrupt):
+        run_edit("mute", {"input": "red.mp4", "output": "muted.mp4"}, project)
+    assert not (project.root / "muted.mp4").exists()
+    assert not [p for p in project.root.iterdir() if p.name.startswith(".muted")]
+
+
+@pytest.mark.parametrize("name,body", [
+    ("list.m3u8", "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n{outside}\n#EXT-X-ENDLIST\n"),
+    ("script.mp4", "ffconcat version 1.0\nfile '{outside}'\n"),
+])
+def test_playlists_and_scripts_cannot_reach_files_outside(project, tmp_path, name, body):
+    outside = tmp_path / "outside.mp4"
+    outside.write_bytes((project.root / "red.mp4").read_bytes())
+    (project.root / name).write_text(body.format(outside=outside))
+    with pytest.raises(InputError, match="not readable media"):
+        run_edit("mute", {"input": name}, project)
+
+
+def test_text_renders_without_system_fonts(project, monkeypatch):
+    monkeypatch.setattr(filters, "_FONT_CANDIDATES", ())
+    monkeypatch.delenv("LONGCUT_FONT", raising=False)
+    filters.font_file.cache_clear()
+    try:
+        font = filters.font_file()
+        assert "dejavu" not in str(font).lower() and font.read_bytes()[:4] in (b"\x00\x01\x00\x00", b"OTTO")
+        out = run_edit("text_overlay", {"input": "red.mp4", "text": "Hello", "end": 1.0,
+                                        "font_size": 24}, project)
+        assert np.abs(frame_at(out, 0.5) - frame_at(out, 1.5)).max() > 100
+    finally:
+        filters.font_file.cache_clear()

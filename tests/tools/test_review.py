@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from longcut.tools.generate import GenerateClipArgs, generate_clip
+from longcut.tools.media import VideoWriter, read_frames
+from longcut.tools.paths import ProjectFolder
+from longcut.tools.review import ReviewArgs, review_clip
+
+from tests.fakes import WorldOracleModel
+
+PROMPT = "a big red circle moves right slowly on a grass background"
+
+
+@pytest.fixture
+def project(project_dir) -> ProjectFolder:
+    return ProjectFolder(project_dir)
+
+
+def make(project, prompt=PROMPT, seconds=4.0, model=None, out="a.mp4"):
+    model = model or WorldOracleModel()
+    generate_clip(GenerateClipArgs(prompt=prompt, seconds=seconds, seed=3, out=out), project, model)
+    return ReviewArgs(file=out, prompt=PROMPT, seconds=seconds, chunk_frames=16)
+
+
+def test_a_faithful_shot_passes_every_check(project):
+    report = review_clip(make(project), project)
+    assert report.passed, report.problems()
+    assert {c.name for c in report.checks} >= {"duration", "black", "frozen", "seams", "evaluator_start"}
+
+
+def test_wrong_colour_is_caught_by_the_evaluator(project):
+    args = make(project, model=WorldOracleModel(fail_prompts={PROMPT}))
+    report = review_clip(args, project)
+    assert not report.passed and "colour" in report.problems()
+
+
+def test_wrong_duration_and_black_and_frozen(project):
+    with VideoWriter(project.root / "black.mp4", fps=8, size=(64, 64)) as w:
+        for _ in range(16):
+            w.write(np.zeros((64, 64, 3), np.uint8))
+    report = review_clip(ReviewArgs(file="black.mp4", prompt="a dark room", seconds=4.0), project)
+    failed = {c.name for c in report.checks if not c.passed}
+    assert failed == {"duration", "black", "frozen"}
+
+
+def test_a_seam_is_caught(project):
+    make(project, seconds=4.0)
+    a = list(read_frames(project.root / "a.mp4"))
+    jumped = a[:16] + [np.roll(f, 20, axis=1) for f in a[16:]]
+    with VideoWriter(project.root / "seam.mp4", fps=8, size=(64, 64)) as w:
+        for f in jumped:
+            w.write(f)
+    report = review_clip(ReviewArgs(file="seam.mp4", prompt=PROMPT, seconds=4.0, chunk_frames=16), project)
+    seams = next(c for c in report.checks if c.name == "seams")
+    assert not seams.passed

@@ -1,0 +1,124 @@
+"""Automatic checks of a generated shot: does it show what the prompt asked for.
+
+Any backend: duration (to one frame), black frames, frozen video, seams at
+chunk boundaries. When the prompt is in the embedded world's canonical
+grammar, the evaluator also reads colour, shape, motion and background from
+the frames and compares them with the prompt (at the start of the shot, and
+colour/shape again at the end of long shots, where drift would show).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from longcut.tools.media import probe, read_frames
+from longcut.tools.paths import ProjectFolder
+
+log = logging.getLogger(__name__)
+
+BLACK_LEVEL = 12.0  # mean pixel value below which a frame counts as black
+MAX_BLACK_FRACTION = 0.25
+FROZEN_DIFF = 0.05  # mean absolute difference between frames below which nothing moves
+MAX_SEAM_RATIO = 2.0  # a gate, looser than the 1.3 bar the benchmark reports
+ADHERENCE_SECONDS = 4.0  # window the evaluator reads at the start (and end) of a shot
+GATED_ATTRIBUTES = ("background", "colour", "shape", "motion")
+END_ATTRIBUTES = ("colour", "shape")
+
+
+class ReviewArgs(BaseModel):
+    """A shot to check."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str = Field(description="the shot's .mp4 inside the project")
+    prompt: str = Field(max_length=2000)
+    seconds: float = Field(gt=0, le=3600)
+    chunk_frames: int | None = Field(None, ge=2, description="frames per generated chunk, for the seam check")
+    expect_motion: bool = Field(True, description="false when the shot may legitimately be a still")
+
+
+class Check(BaseModel):
+    """One check's verdict."""
+
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+class ReviewReport(BaseModel):
+    """All checks of one shot."""
+
+    checks: list[Check]
+
+    @property
+    def passed(self) -> bool:
+        """True when every check passed."""
+        return all(c.passed for c in self.checks)
+
+    def problems(self) -> str:
+        """The failed checks, one phrase each."""
+        return "; ".join(f"{c.name}: {c.detail}" for c in self.checks if not c.passed)
+
+
+def _world_expectation(prompt: str):
+    """The attributes a canonical world prompt names, or None for free text."""
+    from longcut.models.world_captions import parse_canonical
+
+    try:
+        return parse_canonical(prompt)
+    except ValueError:
+        return None
+
+
+def _adherence(frames: np.ndarray, expected, keys: tuple[str, ...], where: str) -> Check:
+    from longcut.models.evaluate import adherence
+
+    hits = adherence(frames, expected)
+    wrong = [k for k in keys if k in hits and not hits[k]]
+    if wrong:
+        from longcut.models.evaluate import read_clip
+
+        reading = read_clip(frames)
+        objs = ", ".join(f"{o.colour} {o.shape} {o.motion}" for o in reading.objects) or "no object"
+        return Check(name=f"evaluator_{where}", passed=False,
+                     detail=f"{', '.join(wrong)} wrong; read {objs} on {reading.background}")
+    return Check(name=f"evaluator_{where}", passed=True, detail="read as asked")
+
+
+def review_clip(args: ReviewArgs, project: ProjectFolder) -> ReviewReport:
+    """Check a generated shot; returns every check with its verdict (never raises on a bad shot)."""
+    from longcut.models.evaluate import seam_ratio
+
+    path = project.resolve(args.file)
+    info = probe(path)
+    fps = info.fps or 8.0
+    frames = np.stack(list(read_frames(path)))  # shots are short (≤ 60 s) and small; see max_shot_seconds
+    checks = []
+    expected_frames = round(args.seconds * fps)
+    checks.append(Check(name="duration", passed=abs(len(frames) - expected_frames) <= 1,
+                        detail=f"{len(frames)} frames, expected {expected_frames}"))
+    means = frames.reshape(len(frames), -1).mean(axis=1)
+    black = float((means < BLACK_LEVEL).mean())
+    checks.append(Check(name="black", passed=black <= MAX_BLACK_FRACTION, detail=f"{black:.0%} black frames"))
+    expected = _world_expectation(args.prompt)
+    if expected is not None:
+        moving = any(o.motion != "still" for o in expected.objects) or expected.event is not None
+    else:
+        moving = args.expect_motion
+    if moving and len(frames) > 1:
+        diff = float(np.abs(np.diff(frames.astype(np.int16), axis=0)).mean())
+        checks.append(Check(name="frozen", passed=diff > FROZEN_DIFF, detail=f"mean frame change {diff:.3f}"))
+    if args.chunk_frames and len(frames) > args.chunk_frames:
+        ratio = seam_ratio(frames, args.chunk_frames)
+        checks.append(Check(name="seams", passed=ratio <= MAX_SEAM_RATIO, detail=f"seam ratio {ratio:.2f}"))
+    if expected is not None:
+        window = max(1, int(ADHERENCE_SECONDS * fps))
+        checks.append(_adherence(frames[:window], expected, GATED_ATTRIBUTES, "start"))
+        if len(frames) >= 3 * window:
+            checks.append(_adherence(frames[-window:], expected, END_ATTRIBUTES, "end"))
+    report = ReviewReport(checks=checks)
+    log.info("review %s: %s", path.name, "passed" if report.passed else report.problems())
+    return report
