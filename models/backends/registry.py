@@ -1,13 +1,24 @@
-"""Backends by name: ``load_backend("tiny")`` and, with a weights folder, the diffusers ones."""
+"""Backends by name: ``load_backend("tiny")``, the diffusers ones, or a custom ``module:Class``.
+
+A custom backend is any importable class implementing ``VideoModel`` whose
+constructor takes ``weights`` (a folder or None): ``--model mypkg.video:MyModel``.
+Only the operator chooses one (CLI flag, server config); the job API accepts
+model names from the server's allowlist only, so a client can never make the
+server import code.
+"""
 
 from __future__ import annotations
 
 import functools
+import importlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from longcut.errors import InputError
 from longcut.models.backends.base import VideoModel
+
+_CUSTOM_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
 def _tiny(weights: Path | None) -> VideoModel:
@@ -20,13 +31,30 @@ LOADERS: dict[str, Callable[[Path | None], VideoModel]] = {"tiny": _tiny}
 
 
 def backend_names() -> list[str]:
-    """Names accepted by ``--model``."""
+    """Names accepted by ``--model`` (besides ``module:Class``)."""
     return sorted(LOADERS)
+
+
+def _custom(spec: str, weights: Path | None) -> VideoModel:
+    module, _, cls_name = spec.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module), cls_name)
+    except (ImportError, AttributeError) as err:
+        raise InputError(f"cannot load custom backend {spec!r}: {err}") from err
+    try:
+        model = cls(weights=weights) if weights is not None else cls()
+    except TypeError as err:
+        raise InputError(f"cannot construct custom backend {spec!r}: {err}") from err
+    if not isinstance(model, VideoModel):
+        raise InputError(f"{spec!r} does not implement the VideoModel protocol (info, generate_image, generate)")
+    return model
 
 
 @functools.cache
 def load_backend(name: str, weights: Path | None = None) -> VideoModel:
     """Load (once per process) the backend called ``name``."""
-    if name not in LOADERS:
-        raise InputError(f"unknown model {name!r}; available: {', '.join(backend_names())}")
-    return LOADERS[name](Path(weights) if weights is not None else None)
+    if name in LOADERS:
+        return LOADERS[name](Path(weights) if weights is not None else None)
+    if _CUSTOM_RE.match(name):
+        return _custom(name, Path(weights) if weights is not None else None)
+    raise InputError(f"unknown model {name!r}; available: {', '.join(backend_names())} (or module:Class)")
