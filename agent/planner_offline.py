@@ -43,6 +43,7 @@ class _Subject:
     pattern: str = "solid"
     pattern_colour: str | None = None
     names: set[str] = field(default_factory=set)  # words that referred to it ("ball", "hero")
+    colour_said: bool = True  # False while the colour is a default that a later word may set
 
     def attributes(self, motion: str, speed: str | None) -> ObjectAttributes:
         return ObjectAttributes(
@@ -85,10 +86,16 @@ class _ClauseReader:
 
     def _objects(self, matches: list[Match]) -> list[tuple[_Subject, str | None, str | None]]:
         """Subjects named in the clause with their motion/speed (None: not said)."""
-        found: list[list] = []  # [subject, motion, speed]
+        found: list[list] = []  # [subject, motion, speed, colour was said before the shape]
         pending: dict[str, str] = {}
         last_colour_after_shape: str | None = None
-        for m in matches:
+        for i, m in enumerate(matches):
+            nxt = matches[i + 1] if i + 1 < len(matches) else None
+            if m.category == "colour" and found and not found[-1][3] and "colour" not in pending \
+                    and (nxt is None or nxt.category != "pattern"):
+                found[-1][0].colour = m.word  # "a round shape coloured black"
+                found[-1][3] = True
+                continue
             if m.category in ("size", "colour") or (m.category == "pattern" and m.phrase.endswith("ed")):
                 if m.category == "colour" and found and "colour" not in pending:
                     last_colour_after_shape = m.word  # "with white stripes"
@@ -104,15 +111,15 @@ class _ClauseReader:
             elif m.category == "shape":
                 subj = self._subject_for(m.word, pending)
                 if len(found) < 2 and all(f[0] is not subj for f in found):
-                    found.append([subj, None, None])
+                    found.append([subj, None, None, "colour" in pending or subj.colour_said])
                 pending, last_colour_after_shape = {}, None
             elif m.category == "motion" and found:
                 found[-1][1] = m.word
             elif m.category == "speed" and found:
                 found[-1][2] = m.word
         if pending.get("colour") and not any(m.category == "shape" for m in matches):
-            found.append([self._subject_for(None, pending), None, None])  # "a red one"
-        return [(s, mo, sp) for s, mo, sp in found]
+            found.append([self._subject_for(None, pending), None, None, True])  # "a red one"
+        return [(s, mo, sp) for s, mo, sp, _ in found]
 
     def _subject_for(self, shape: str | None, adj: dict[str, str]) -> _Subject:
         colour = adj.get("colour")
@@ -123,8 +130,9 @@ class _ClauseReader:
                     setattr(existing, k, adj[k])
             return existing
         used = {s.colour for s in self.subjects}
+        said = colour is not None
         colour = colour or next((c for c in COLOUR_NAMES if c not in used), "red")
-        subj = _Subject(shape=shape or "circle", colour=colour, size=adj.get("size", DEFAULT_SIZE))
+        subj = _Subject(shape=shape or "circle", colour=colour, size=adj.get("size", DEFAULT_SIZE), colour_said=said)
         if "pattern" in adj:
             subj.pattern = adj["pattern"]
             subj.pattern_colour = "white" if colour != "white" else "black"
@@ -162,6 +170,31 @@ class _ClauseReader:
         return _ShotDraft(clause=clause, subjects=[s for s, _, _ in named], scene=scene)
 
 
+def merge_fragments(clauses: list[str], lexicon: Lexicon) -> list[str]:
+    """Join descriptive fragments ("on a stone wall", "tiny") to the clause that has the action.
+
+    A clause is a shot only if something happens in it (a motion or an event);
+    anything else describes the next shot (or the previous one, at the end).
+    """
+    def acts(c: str) -> bool:
+        return any(m.category in ("motion", "event") for m in lexicon.find(c))
+
+    out: list[str] = []
+    carry: list[str] = []
+    for c in clauses:
+        if acts(c):
+            out.append(", ".join([*carry, c]))
+            carry = []
+        else:
+            carry.append(c)
+    if carry:
+        if out:
+            out[-1] = ", ".join([out[-1], *carry])
+        else:
+            out.append(", ".join(carry))
+    return out
+
+
 def allocate_seconds(weights: list[float], total: float, granularity: float = SHOT_GRANULARITY) -> list[float]:
     """Split ``total`` in proportion to ``weights``, in steps of ``granularity``, summing exactly."""
     if not weights:
@@ -191,7 +224,7 @@ class OfflinePlanner:
         if not text:
             raise InputError("the request is empty; describe the video, e.g. 'a red ball bounces on grass'")
         seconds = req.seconds or parse_seconds(text) or DEFAULT_SECONDS
-        clauses = shot_clauses(text) or [text]
+        clauses = merge_fragments(shot_clauses(text) or [text], self.lexicon)
         reader = _ClauseReader(self.lexicon, self.fallback)
         drafts = [reader.read(c) for c in clauses]
         for name in req.supplied_refs:

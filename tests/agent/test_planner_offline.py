@@ -106,3 +106,28 @@ def test_revise_refuses_clearly(planner, project, feedback, needle):
 def test_rewrite_failed_simplifies(planner):
     out = planner.rewrite_failed("x", "a small red star moves left quickly and a big blue circle stays still on a sand background", "read blue", VOCAB)
     assert out == "a big red star moves left on a sand background"
+
+
+def test_descriptive_fragments_join_the_clause_with_the_action(planner):
+    p = plan(planner, "on a stone wall, a white five-pointed star, tiny, sinks fast", seconds=4)
+    assert [s.prompt for s in p.storyboard.shots] == ["a small white star moves down quickly on a stone background"]
+
+
+def test_colour_after_the_noun(planner):
+    p = plan(planner, "a sky background: a big round shape coloured black leisurely circles around", seconds=4)
+    assert p.storyboard.shots[0].prompt == "a big black circle moves in circles slowly on a sky background"
+
+
+def test_grammar_captions_rewrite_to_their_canonical_form(planner):
+    import random
+
+    from longcut.models.world import sample_scene
+    from longcut.models.world_captions import canonical_caption, caption
+
+    rng = random.Random(1)
+    for seed in range(40):
+        scene = sample_scene(seed, n_objects=1, event=None)
+        got = parse_canonical(plan(planner, caption(scene, rng), seconds=4).storyboard.shots[0].prompt)
+        want = parse_canonical(canonical_caption(scene))
+        o, w = got.objects[0], want.objects[0]
+        assert (o.colour, o.shape, o.motion, got.background) == (w.colour, w.shape, w.motion, want.background)
