@@ -91,6 +91,10 @@ class _ClauseReader:
         last_colour_after_shape: str | None = None
         for i, m in enumerate(matches):
             nxt = matches[i + 1] if i + 1 < len(matches) else None
+            shape_follows = any(x.category == "shape" for x in matches[i + 1:])
+            if m.category == "size" and found and not shape_follows:
+                found[-1][0].size = m.word  # "a white star, tiny, sinks"
+                continue
             if m.category == "colour" and found and not found[-1][3] and "colour" not in pending \
                     and (nxt is None or nxt.category != "pattern"):
                 found[-1][0].colour = m.word  # "a round shape coloured black"
