@@ -47,3 +47,21 @@ def test_user_errors_exit_2_without_traceback(home, capsys):
     assert "--ref takes NAME=PATH" in capsys.readouterr().err
     assert run("make", "a red ball", "--model", "nope") == 2
     assert "unknown model 'nope'" in capsys.readouterr().err
+
+
+def test_chat_makes_then_refines_from_stdin(home):
+    import os
+    import subprocess
+    import sys
+
+    out = home / "chat.mp4"
+    env = dict(os.environ, LONGCUT_HOME=str(home / "home"))
+    lines = "a 4-second video: a big green star bounces on a night background\nadd a title 'Hi'\nsing\n\n"
+    proc = subprocess.run(
+        [sys.executable, "-m", "longcut", "chat", "--session", "talk", "--model", "tests.fakes:WorldOracleModel",
+         "-o", str(out)], input=lines, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = " ".join(proc.stdout.split())
+    assert "revision 1" in text and "revision 2" in text and "0 shots generated" in text
+    assert "could not understand 'sing'" in " ".join(proc.stderr.split())  # a bad line is answered, not fatal
+    assert probe(out).duration == pytest.approx(4.0, abs=0.2)
