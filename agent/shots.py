@@ -195,6 +195,11 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
     seed = take_seed(shot.seed, attempt)
     rel = f"shots/{shot.id}/{key}-t{attempt}.mp4"
     refs = [project.reference(r).image for r in shot.refs if project.reference(r).image]
+    max_refs = rt.model.info.max_refs
+    if len(refs) > max_refs:  # e.g. a text-only model: the prompt alone must carry the subject
+        rt.events.emit("shots", f"{rt.model.info.name} takes {max_refs} reference(s); shot {shot.id} uses the first "
+                       f"{max_refs} of {len(refs)}", shot=shot.id)
+        refs = refs[:max_refs]
     label = f"shot {index}/{total} ({shot.id})" + (f", try {attempt}" if attempt > 1 else "")
 
     def progress(done: int, frames: int) -> None:
