@@ -30,13 +30,14 @@ def _parse_refs(values: list[str]) -> dict[str, Path]:
     return refs
 
 
-def _options(model: str, planner: str, base_url: str | None, llm_model: str, listener):
+def _options(model: str, planner: str, base_url: str | None, llm_model: str, listener, weights: Path | None = None):
     from longcut.agent.session import Options
 
     if planner not in ("offline", "openai"):
         raise InputError(f"--planner must be 'offline' or 'openai', got {planner!r}")
-    return Options(model=model, planner=planner, base_url=base_url or os.environ.get("LONGCUT_OPENAI_BASE_URL"),
-                   llm_model=llm_model, listeners=[listener])
+    return Options(model=model, weights=weights, planner=planner,
+                   base_url=base_url or os.environ.get("LONGCUT_OPENAI_BASE_URL"), llm_model=llm_model,
+                   listeners=[listener])
 
 
 class _Display:
@@ -91,6 +92,7 @@ def make(
     music: Path | None = typer.Option(None, "--music", help="Music file, faded and trimmed to the video."),
     planner: str = typer.Option("offline", "--planner", help="offline (default) or openai."),
     model: str = typer.Option("tiny", "--model", help="Video model backend."),
+    weights: Path | None = typer.Option(None, "--weights", help="Local weights folder for --model (docs/gpu.md)."),
     seed: int = typer.Option(0, "--seed", min=0),
     session: str | None = typer.Option(None, "--session", help="Session name, to refine it later."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint (openai planner)."),
@@ -102,7 +104,7 @@ def make(
     display = _Display()
     with display.progress:
         result = Sessions().make(request, name=session, seconds=seconds, seed=seed, refs=_parse_refs(ref),
-                                 music=music, opts=_options(model, planner, base_url, llm_model, display))
+                                 music=music, opts=_options(model, planner, base_url, llm_model, display, weights))
     _finish(result, out)
 
 

@@ -15,7 +15,9 @@ import typer
 from longcut.agent.cli import app, console
 from longcut.errors import InputError
 
-train_app = typer.Typer(help="Train the embedded tiny model (VAE; the DiT comes later).", no_args_is_help=True)
+train_app = typer.Typer(
+    help="Train the embedded tiny model (VAE; the DiT comes later).", no_args_is_help=True
+)
 app.add_typer(train_app, name="train")
 
 
@@ -23,15 +25,21 @@ app.add_typer(train_app, name="train")
 def train_vae_command(
     out: Path = typer.Option(Path("runs/vae"), help="Run folder (checkpoint, log, best weights)."),
     preset: str = typer.Option("vae-s", help="VAE size preset (vae-s, vae-tiny)."),
-    data: str = typer.Option("world", help="Training clips: 'world' (rendered shard cache) or 'synthetic'."),
+    data: str = typer.Option(
+        "world", help="Training clips: 'world' (rendered shard cache) or 'synthetic'."
+    ),
     steps: int = typer.Option(5000, help="Total optimiser steps of the run."),
     batch: int = typer.Option(16, help="Clips per step."),
     lr: float = typer.Option(2e-3, help="Peak learning rate (cosine after warmup)."),
-    max_minutes: float = typer.Option(0.0, help="Stop after this much training wall time; the LR anneals to fit. 0 = no limit."),
+    max_minutes: float = typer.Option(
+        0.0, help="Stop after this much training wall time; the LR anneals to fit. 0 = no limit."
+    ),
     eval_every: int = typer.Option(250, help="Held-out PSNR every this many steps."),
     seed: int = typer.Option(0, help="Seed for sampling and noise."),
     init: str = typer.Option("", help="Start a new run from these VAE weights."),
-    resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from the run folder's checkpoint."),
+    resume: bool = typer.Option(
+        True, "--resume/--no-resume", help="Continue from the run folder's checkpoint."
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
 ) -> None:
     """Train (or resume) the causal video VAE."""
@@ -44,8 +52,18 @@ def train_vae_command(
         raise InputError(f"--lr must be positive; got {lr}")
     if data not in ("world", "synthetic"):
         raise InputError(f"--data must be 'world' or 'synthetic'; got {data!r}")
-    cfg = VAETrainConfig(preset=preset, out=str(out), data=data, steps=steps, batch=batch, lr=lr,
-                         max_minutes=max_minutes, eval_every=eval_every, seed=seed, init=init)
+    cfg = VAETrainConfig(
+        preset=preset,
+        out=str(out),
+        data=data,
+        steps=steps,
+        batch=batch,
+        lr=lr,
+        max_minutes=max_minutes,
+        eval_every=eval_every,
+        seed=seed,
+        init=init,
+    )
     train_vae(cfg, resume=resume, progress=progress)
     console.print(f"[green]done:[/] {out} (best weights: {out / 'best.safetensors'})")
 
@@ -53,7 +71,9 @@ def train_vae_command(
 @train_app.command("vae-export")
 def export_vae_command(
     run: Path = typer.Option(Path("runs/vae"), help="Run folder to export from."),
-    out: Path = typer.Option(Path("models/weights/vae"), help="Output stem: writes .safetensors and .json."),
+    out: Path = typer.Option(
+        Path("models/weights/vae"), help="Output stem: writes .safetensors and .json."
+    ),
 ) -> None:
     """Ship a run's best VAE weights with their measured latent statistics."""
     from longcut.models.train import export_vae

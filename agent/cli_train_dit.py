@@ -66,11 +66,12 @@ def train_dit_command(
 def export_dit_command(
     run: Path = typer.Option(Path("runs/dit"), help="Run folder to export from."),
     out: Path = typer.Option(Path("models/weights/dit"), help="Output stem: writes .safetensors and .json."),
+    final: bool = typer.Option(False, "--final", help="Mark the weights finished (tests then rely on them)."),
 ) -> None:
-    """Ship a run's EMA DiT weights (fp16) with their config."""
+    """Ship a run's EMA DiT weights (fp16) with their config and card."""
     from longcut.models.train_dit import export_dit
 
     if not (run / "ckpt.pt").is_file():
         raise InputError(f"no checkpoint in {run}; train first (longcut train dit --out {run})")
-    info = export_dit(run, out)
+    info = export_dit(run, out, final=final)
     console.print(f"[green]exported:[/] {out}.safetensors at step {info['total_steps']}")

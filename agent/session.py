@@ -50,6 +50,7 @@ class Options:
     """How to run turns: which model and planner, and where events go."""
 
     model: str = "tiny"
+    weights: Path | None = None  # local weights folder for ``model`` (diffusers backends)
     planner: str = "offline"
     base_url: str | None = None  # OpenAI-compatible endpoint
     llm_model: str = "gpt-4o-mini"
@@ -90,7 +91,7 @@ def _runtime(store: ProjectStore, opts: Options, model_name: str) -> Runtime:
     else:
         from longcut.models.backends.registry import load_backend
 
-        model = load_backend(model_name)
+        model = load_backend(model_name, opts.weights)
     return Runtime(store=store, model=model, planner=_planner(opts), vocabulary=vocabulary_for(model.info.name),
                    events=EventSink(opts.listeners), max_tries=opts.max_tries)
 

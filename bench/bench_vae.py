@@ -65,6 +65,8 @@ def stream(weights: str | None, seconds: float, seed: int, chunk_frames: int) ->
         if buf:
             yield torch.cat(buf, dim=2)
 
+    with torch.no_grad():  # warm-up, as above
+        model.decode(model.encode(torch.zeros(1, 3, 1 + chunk_frames, 64, 64)))
     sq_err, n_px, done, t_score = 0.0, 0, 0, 0.0
     t_all = time.perf_counter()
     for video in model.decode_chunks(latents(model.encode_chunks(chunks()))):
@@ -98,6 +100,8 @@ def held_out(weights: str | None, clips: int, frames: int) -> dict:
         from longcut.models.evaluate import read_clip
     except ImportError:
         read_clip = None
+    with torch.no_grad():  # warm-up: the first call pays one-off allocation costs
+        model.decode(model.encode(torch.zeros(1, 3, frames, 64, 64)))
     scores, agree, fields_total, clips_all_same = [], 0, 0, 0
     t_vae = 0.0
     for i in range(clips):
@@ -150,7 +154,16 @@ def main() -> None:
     p.add_argument("--child", type=float, default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child is not None:
-        print(json.dumps(stream(args.weights, args.child, seed=HELD_OUT_SEED0 + 999, chunk_frames=args.chunk_frames)))
+        print(
+            json.dumps(
+                stream(
+                    args.weights,
+                    args.child,
+                    seed=HELD_OUT_SEED0 + 999,
+                    chunk_frames=args.chunk_frames,
+                )
+            )
+        )
         return
 
     from longcut.models.vae import load_vae
@@ -165,7 +178,14 @@ def main() -> None:
         "held_out": held_out(args.weights, args.clips, args.frames),
     }
     for label, seconds in (("stream_30s", args.short), ("stream_10min", args.long)):
-        cmd = [sys.executable, __file__, "--child", str(seconds), "--chunk-frames", str(args.chunk_frames)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            str(seconds),
+            "--chunk-frames",
+            str(args.chunk_frames),
+        ]
         if args.weights:
             cmd += ["--weights", args.weights]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)

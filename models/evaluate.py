@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
+from longcut.models.evaluate_motion import read_motion
 from longcut.models.evaluate_read import (
     FG_THRESHOLD,
     Background,
@@ -31,16 +32,15 @@ from longcut.models.evaluate_read import (
     fit_background,
     link_tracks,
     px_scale,
-    read_motion,
-    read_shape_size,
-    read_surface,
-    size_name,
 )
+from longcut.models.evaluate_surface import read_shape_size, read_surface, size_name
 from longcut.models.world_captions import parse_canonical
+from longcut.models.world_geometry import SHAPE_AREA
 from longcut.models.world_vocab import (
     COLOURS,
     EVENTS,
     FPS,
+    SIZE_PX,
     ObjectAttributes,
     SceneAttributes,
     SceneSpec,
@@ -115,10 +115,13 @@ def _read_object(f: np.ndarray, tr: Track, scale: float, bg: Background) -> Obje
     clean = tr.clean()
     pick = [clean[i] for i in np.unique(np.linspace(0, len(clean) - 1, min(8, len(clean))).astype(int))]
     shape, side = read_shape_size(pick, f.shape[1:3], scale)
-    surface = read_surface(f, pick, scale, bg)
+    size = size_name(side)
+    # frame pixels per pattern unit on each blob: the frame's scale times the object's own
+    unit_px = [float(np.sqrt(b.soft_area / SHAPE_AREA[shape])) / SIZE_PX[size] for b in pick]
+    surface = read_surface(f, pick, scale, bg, unit_px)
     motion, speed = read_motion(tr, len(f), scale)
     track = np.array([[b.t, b.cx, b.cy] for b in sorted(tr.blobs, key=lambda b: b.t)])
-    return ObjectReading(colour=surface.colour, shape=shape, size=size_name(side),
+    return ObjectReading(colour=surface.colour, shape=shape, size=size,
                          pattern=surface.pattern, pattern_colour=surface.pattern_colour,
                          motion=motion, speed=speed, track=track, side=side)
 
@@ -145,7 +148,7 @@ def _object_hits(exp: ObjectAttributes, got: ObjectReading | None, n_frames: int
 
 def attribute_hits(reading: ClipReading, expected: SceneSpec | SceneAttributes | str,
                    n_frames: int) -> dict[str, list[bool]]:
-    """Per attribute, one bool per expected object (or one for the scene): read right?
+    """Per attribute, one bool per expected object (or one for the scene): was it read right.
 
     Read objects are matched to expected ones by the assignment that gets most
     attributes right. Scene keys: ``background``, ``count``, and ``event`` when

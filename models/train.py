@@ -59,7 +59,9 @@ class RunDir:
         """Append one metrics row (JSON) and log it as a line."""
         with self.metrics.open("a") as f:
             f.write(json.dumps(row) + "\n")
-        log.info(" ".join(f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+        log.info(
+            " ".join(f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items())
+        )
 
     def close(self) -> None:
         """Detach the run's log file."""
@@ -144,7 +146,9 @@ class ClipCache:
         n, t = self.shape[:2]
         idx = np.sort(rng.choice(n, size=batch, replace=False))
         start = rng.integers(0, t - frames + 1, size=batch)
-        clips = np.stack([self.data[i, s : s + frames] for i, s in zip(idx, start, strict=True)])  # b t H W c
+        clips = np.stack(
+            [self.data[i, s : s + frames] for i, s in zip(idx, start, strict=True)]
+        )  # b t H W c
         flip = rng.random(batch) < 0.5
         clips[flip] = clips[flip, :, :, ::-1]
         x = torch.from_numpy(clips).permute(0, 4, 1, 2, 3)  # b c t H W
@@ -170,7 +174,9 @@ def synthetic_clips(batch: int, frames: int, size: int = 64, seed: int = 0) -> t
     def u(*shape, lo=0.0, hi=1.0):
         return lo + (hi - lo) * torch.rand(*shape, generator=g)
 
-    yy, xx = torch.meshgrid(torch.arange(size).float() + 0.5, torch.arange(size).float() + 0.5, indexing="ij")
+    yy, xx = torch.meshgrid(
+        torch.arange(size).float() + 0.5, torch.arange(size).float() + 0.5, indexing="ij"
+    )
     top, bottom = u(batch, 3, 1, 1, 1, lo=-0.8, hi=0.8), u(batch, 3, 1, 1, 1, lo=-0.8, hi=0.8)
     ramp = (yy / size).view(1, 1, 1, size, size)
     video = (top + (bottom - top) * ramp).expand(batch, 3, frames, size, size)  # b c t H W
@@ -180,7 +186,12 @@ def synthetic_clips(batch: int, frames: int, size: int = 64, seed: int = 0) -> t
     dy = yy.view(1, 1, size, size) - cy.view(batch, frames, 1, 1)  # b t H W
     dx = xx.view(1, 1, size, size) - cx.view(batch, frames, 1, 1)
     r = u(batch, 1, 1, 1, lo=8, hi=15)
-    sdf = torch.where(u(batch, 1, 1, 1) < 0.5, (dx**2 + dy**2).sqrt(), torch.maximum(dx.abs(), dy.abs())) - r
+    sdf = (
+        torch.where(
+            u(batch, 1, 1, 1) < 0.5, (dx**2 + dy**2).sqrt(), torch.maximum(dx.abs(), dy.abs())
+        )
+        - r
+    )
     mask = (0.5 - sdf).clamp(0, 1)
     angle = torch.randint(0, 4, (batch, 1, 1, 1), generator=g).float() * math.pi / 4
     q = torch.remainder((dx * angle.cos() + dy * angle.sin()) / 8, 1.0)
@@ -188,7 +199,9 @@ def synthetic_clips(batch: int, frames: int, size: int = 64, seed: int = 0) -> t
     dots = 2.25 - ((torch.remainder(dx, 8) - 4) ** 2 + (torch.remainder(dy, 8) - 4) ** 2).sqrt()
     checker = ((torch.remainder(dx, 8) < 4) ^ (torch.remainder(dy, 8) < 4)).float() - 0.5
     kind = torch.randint(0, 4, (batch, 1, 1, 1), generator=g)
-    inside = torch.where(kind == 0, stripes, torch.where(kind == 1, dots, torch.where(kind == 2, checker, -9.0)))
+    inside = torch.where(
+        kind == 0, stripes, torch.where(kind == 1, dots, torch.where(kind == 2, checker, -9.0))
+    )
     second = (inside + 0.5).clamp(0, 1).unsqueeze(1)  # b 1 t H W
     c1 = _PALETTE[torch.randint(0, 10, (batch,), generator=g)].view(batch, 3, 1, 1, 1)
     c2 = _PALETTE[torch.randint(0, 10, (batch,), generator=g)].view(batch, 3, 1, 1, 1)
@@ -257,18 +270,44 @@ def evaluate_vae(model: VideoVAE, clips: list[np.ndarray], noise: float = 0.0) -
     return float(np.mean(scores))
 
 
-def vae_loss(model: VideoVAE, video: torch.Tensor, cfg: VAETrainConfig) -> tuple[torch.Tensor, dict]:
+def clip_sampler(
+    cfg: VAETrainConfig, cache_dir: Path, rng: np.random.Generator
+) -> Callable[[], torch.Tensor]:
+    """A function returning one training batch (``bcthw`` in [-1, 1]) per call."""
+    if cfg.data == "world":
+        name = f"world_{cfg.cache_clips}x{cfg.cache_frames}.u8"
+        cache = ClipCache(cache_dir / name, cfg.cache_clips, cfg.cache_frames)
+        return lambda: cache.sample(cfg.batch, cfg.clip_frames, rng)
+    if cfg.data == "synthetic":
+        return lambda: synthetic_clips(cfg.batch, cfg.clip_frames, seed=int(rng.integers(1 << 30)))
+    raise InputError(f"unknown data source {cfg.data!r}; choose 'world' or 'synthetic'")
+
+
+def vae_loss(
+    model: VideoVAE, video: torch.Tensor, cfg: VAETrainConfig
+) -> tuple[torch.Tensor, dict]:
     """L1 + edge (finite-difference L1) + fixed-σ KL; returns the loss and its parts."""
     recon, mean = model(video, noise=model.cfg.latent_noise)
     l1 = (recon - video).abs().mean()
-    edge = (recon.diff(dim=-1) - video.diff(dim=-1)).abs().mean() + (recon.diff(dim=-2) - video.diff(dim=-2)).abs().mean()
+    edge = (recon.diff(dim=-1) - video.diff(dim=-1)).abs().mean() + (
+        recon.diff(dim=-2) - video.diff(dim=-2)
+    ).abs().mean()
     kl = 0.5 * mean.pow(2).mean()
     loss = l1 + cfg.edge_weight * edge + cfg.kl_weight * kl
-    return loss, {"l1": l1.item(), "edge": edge.item(), "kl": kl.item(), "mse": F.mse_loss(recon, video).item()}
+    return loss, {
+        "l1": l1.item(),
+        "edge": edge.item(),
+        "kl": kl.item(),
+        "mse": F.mse_loss(recon, video).item(),
+    }
 
 
-def train_vae(cfg: VAETrainConfig, resume: bool = True, progress: bool = True,
-              on_step: Callable[[int, dict], None] | None = None) -> VideoVAE:
+def train_vae(
+    cfg: VAETrainConfig,
+    resume: bool = True,
+    progress: bool = True,
+    on_step: Callable[[int, dict], None] | None = None,
+) -> VideoVAE:
     """Train (or resume) a VAE run in ``cfg.out``; returns the model at the last step.
 
     Checkpoints every ``ckpt_every_s`` seconds, at every eval that improves the
@@ -284,15 +323,22 @@ def train_vae(cfg: VAETrainConfig, resume: bool = True, progress: bool = True,
         torch.set_num_threads(threads)
 
 
-def _train_vae(cfg: VAETrainConfig, run: RunDir, resume: bool, progress: bool,
-               on_step: Callable[[int, dict], None] | None) -> VideoVAE:
+def _train_vae(
+    cfg: VAETrainConfig,
+    run: RunDir,
+    resume: bool,
+    progress: bool,
+    on_step: Callable[[int, dict], None] | None,
+) -> VideoVAE:
     from tqdm import tqdm
 
     state = load_checkpoint(run.ckpt) if resume else None
     if state is not None:
         saved = VAETrainConfig(**state["train_config"])
         # a resume may extend the run or change its time limit, nothing else
-        cfg = VAETrainConfig(**{**asdict(saved), "steps": cfg.steps, "max_minutes": cfg.max_minutes, "out": cfg.out})
+        cfg = VAETrainConfig(
+            **{**asdict(saved), "steps": cfg.steps, "max_minutes": cfg.max_minutes, "out": cfg.out}
+        )
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model = VideoVAE(vae_config(cfg.preset))
@@ -312,14 +358,7 @@ def _train_vae(cfg: VAETrainConfig, run: RunDir, resume: bool, progress: bool,
             model.load_state_dict(load_vae(cfg.init).state_dict())
         log.info("new run %s: %s", run.path, json.dumps(asdict(cfg)))
 
-    if cfg.data == "world":
-        cache = ClipCache(run.path.parent / "cache" / f"world_{cfg.cache_clips}x{cfg.cache_frames}.u8",
-                          cfg.cache_clips, cfg.cache_frames)
-        sample = lambda: cache.sample(cfg.batch, cfg.clip_frames, rng)  # noqa: E731
-    elif cfg.data == "synthetic":
-        sample = lambda: synthetic_clips(cfg.batch, cfg.clip_frames, seed=int(rng.integers(1 << 30)))  # noqa: E731
-    else:
-        raise InputError(f"unknown data source {cfg.data!r}; choose 'world' or 'synthetic'")
+    sample = clip_sampler(cfg, run.path.parent / "cache", rng)
     held_out = eval_clips(cfg)
 
     def checkpoint() -> None:
@@ -355,13 +394,28 @@ def _train_vae(cfg: VAETrainConfig, run: RunDir, resume: bool, progress: bool,
         if step % cfg.eval_every == 0 or step == cfg.steps:
             psnr = evaluate_vae(model, held_out)
             psnr_noisy = evaluate_vae(model, held_out, noise=model.cfg.latent_noise)
-            run.record(step=step, wall_s=round(wall, 1), lr=lr, loss=loss.item(), grad_norm=grad_norm,
-                       psnr=psnr, psnr_noisy=psnr_noisy, **parts)
+            run.record(
+                step=step,
+                wall_s=round(wall, 1),
+                lr=lr,
+                loss=loss.item(),
+                grad_norm=grad_norm,
+                psnr=psnr,
+                psnr_noisy=psnr_noisy,
+                **parts,
+            )
             if psnr > best:
                 best = psnr
                 save_vae(model, run.path / "best")
         elif step % 25 == 0:
-            run.record(step=step, wall_s=round(wall, 1), lr=lr, loss=loss.item(), grad_norm=grad_norm, **parts)
+            run.record(
+                step=step,
+                wall_s=round(wall, 1),
+                lr=lr,
+                loss=loss.item(),
+                grad_norm=grad_norm,
+                **parts,
+            )
         if time.monotonic() - t_ckpt >= cfg.ckpt_every_s:
             checkpoint()
             t_ckpt = time.monotonic()

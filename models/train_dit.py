@@ -43,7 +43,14 @@ from longcut.errors import InputError
 from longcut.models.context import pack_context
 from longcut.models.dit import DiT, DiTCond, DiTConfig, dit_config, load_dit, save_dit
 from longcut.models.sampler import rf_loss
-from longcut.models.train import EVAL_SEED0, RunDir, cosine_lr, load_checkpoint, save_checkpoint
+from longcut.models.train import (
+    EVAL_SEED0,
+    RunDir,
+    cosine_lr,
+    load_checkpoint,
+    run_progress,
+    save_checkpoint,
+)
 
 log = logging.getLogger("longcut.models.train.dit")  # child of train's logger: RunDir's file gets it
 
@@ -398,7 +405,8 @@ def train_dit(tc: DiTTrainConfig, bank: LatentBank | None = None, vae=None, resu
             log.info("time limit %.1f min reached at step %d", tc.max_minutes, step)
             break
         t0 = time.monotonic()
-        lr = cosine_lr(step, tc.lr, tc.warmup, tc.steps, tc.lr_floor)
+        progress = run_progress(step, tc.steps, tc.warmup, wall, tc.max_minutes)  # by steps or by time
+        lr = cosine_lr(step, tc.lr, tc.warmup, progress, tc.lr_floor)
         for group in opt.param_groups:
             group["lr"] = lr
         x0, cond = sample_batch(bank, tc, cfg, rng, g)
@@ -434,11 +442,20 @@ def _trained_steps(weights: str | Path) -> int:
         return int((f.metadata() or {}).get("total_steps", 0))
 
 
-def export_dit(run_dir: str | Path, out: str | Path) -> dict:
+def shipped_status(weights: str | Path) -> str:
+    """``"final"`` or ``"in training"``, from a saved DiT's metadata."""
+    from safetensors import safe_open
+
+    with safe_open(str(Path(weights).with_suffix(".safetensors")), "pt") as f:
+        return (f.metadata() or {}).get("status", "in training")
+
+
+def export_dit(run_dir: str | Path, out: str | Path, final: bool = False) -> dict:
     """The EMA weights of a run → ``out.safetensors`` / ``out.json`` (fp16 on disk).
 
-    The metadata carries the total steps (across ``init`` chains) and the run's
-    wall time, so a later run started with ``--init`` keeps counting.
+    The metadata carries the total steps (across ``init`` chains), the run's
+    wall time and a status (``final`` only when asked): tests that need
+    trained weights skip while the shipped ones are still in training.
     """
     state = load_checkpoint(Path(run_dir) / "ckpt.pt")
     if state is None:
@@ -446,9 +463,10 @@ def export_dit(run_dir: str | Path, out: str | Path) -> dict:
     model = DiT(DiTConfig(**state["dit_config"]))
     model.load_state_dict(state["ema"])
     total = state.get("step0", 0) + state["step"]
-    meta = {"total_steps": str(total), "run_steps": str(state["step"]), "run_wall_s": f"{state['wall_s']:.0f}"}
+    meta = {"total_steps": str(total), "run_steps": str(state["step"]), "run_wall_s": f"{state['wall_s']:.0f}",
+            "status": "final" if final else "in training"}
     save_dit(model, out, metadata=meta, half=True)
-    info = {"total_steps": total, "run_steps": state["step"], "run_wall_s": state["wall_s"]}
+    info = {"total_steps": total, "run_steps": state["step"], "run_wall_s": state["wall_s"], "status": meta["status"]}
     write_card(Path(run_dir), Path(out).with_name("DIT_CARD.md"), state, info)
     return info
 
@@ -463,7 +481,7 @@ def write_card(run_dir: Path, card: Path, state: dict, info: dict) -> None:
     lines = [
         "# Tiny DiT — model card",
         "",
-        f"*Status: {'finished' if state['step'] >= tc['steps'] else 'in training'}* — "
+        f"*Status: {info['status']}* — "
         f"{info['total_steps']} steps in all ({info['run_steps']} in the last run, {info['run_wall_s'] / 60:.1f} min wall, "
         f"{tc['threads']} thread(s)).",
         "",
@@ -524,6 +542,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--no-resume", action="store_true")
     train.add_argument("--vae", default="", help="VAE for the adherence check (default: shipped)")
     export = sub.add_parser("export", help="ship a run's EMA weights")
+    export.add_argument("--final", action="store_true", help="mark the weights finished (tests then use them)")
     export.add_argument("--run", default="runs/dit")
     export.add_argument("--out", default="models/weights/dit")
     return p
@@ -548,7 +567,7 @@ def main(argv: list[str] | None = None) -> None:
         tc = DiTTrainConfig(**{f.name: getattr(args, f.name) for f in fields(DiTTrainConfig)})
         train_dit(tc, vae=load_vae(args.vae or None) if tc.eval_every else None, resume=not args.no_resume)
     else:
-        log.info("exported: %s", export_dit(args.run, args.out))
+        log.info("exported: %s", export_dit(args.run, args.out, final=args.final))
 
 
 if __name__ == "__main__":

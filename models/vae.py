@@ -88,7 +88,9 @@ class VAEConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise InputError(f"vae config has unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
+            raise InputError(
+                f"vae config has unknown keys {sorted(unknown)}; allowed: {sorted(known)}"
+            )
         return cls(**data)
 
 
@@ -151,9 +153,13 @@ class GroupEncoder(nn.Module):
         c_in = cfg.in_channels * cfg.t_group * cfg.stem_patch**2
         self.stem_patch = cfg.stem_patch
         self.stem = nn.Conv2d(c_in, cfg.stem_width, 1)
-        self.stem_blocks = nn.Sequential(*[Block(cfg.stem_width, cfg.kernel, cfg.mlp_mult) for _ in range(cfg.stem_blocks)])
+        self.stem_blocks = nn.Sequential(
+            *[Block(cfg.stem_width, cfg.kernel, cfg.mlp_mult) for _ in range(cfg.stem_blocks)]
+        )
         self.down = nn.Conv2d(cfg.stem_width * 4, cfg.width, 1)
-        self.blocks = nn.Sequential(*[Block(cfg.width, cfg.kernel, cfg.mlp_mult) for _ in range(cfg.blocks)])
+        self.blocks = nn.Sequential(
+            *[Block(cfg.width, cfg.kernel, cfg.mlp_mult) for _ in range(cfg.blocks)]
+        )
         self.norm = ChannelRMSNorm(cfg.width)
         self.out = nn.Conv2d(cfg.width, cfg.latent_channels, 1)
 
@@ -171,9 +177,13 @@ class GroupDecoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.inp = nn.Conv2d(2 * cfg.latent_channels, cfg.width, 1)
-        self.blocks = nn.Sequential(*[Block(cfg.width, cfg.kernel, cfg.mlp_mult) for _ in range(cfg.blocks)])
+        self.blocks = nn.Sequential(
+            *[Block(cfg.width, cfg.kernel, cfg.mlp_mult) for _ in range(cfg.blocks)]
+        )
         self.up = nn.Conv2d(cfg.width, cfg.stem_width * 4, 1)
-        self.stem_blocks = nn.Sequential(*[Block(cfg.stem_width, cfg.kernel, cfg.mlp_mult) for _ in range(cfg.stem_blocks)])
+        self.stem_blocks = nn.Sequential(
+            *[Block(cfg.stem_width, cfg.kernel, cfg.mlp_mult) for _ in range(cfg.stem_blocks)]
+        )
         self.norm = ChannelRMSNorm(cfg.stem_width)
         c_out = cfg.in_channels * cfg.t_group * cfg.stem_patch**2
         self.out = nn.Conv2d(cfg.stem_width, c_out, 1)
@@ -211,15 +221,21 @@ class VideoVAE(nn.Module):
     def _check_video(self, video_bcthw: torch.Tensor, *, whole: bool) -> None:
         cfg = self.cfg
         if video_bcthw.ndim != 5 or video_bcthw.shape[1] != cfg.in_channels:
-            raise InputError(f"video must be (b, {cfg.in_channels}, t, h, w); got {tuple(video_bcthw.shape)}")
+            raise InputError(
+                f"video must be (b, {cfg.in_channels}, t, h, w); got {tuple(video_bcthw.shape)}"
+            )
         t, h, w = video_bcthw.shape[2:]
         f = cfg.spatial_factor
         if h % f or w % f:
             raise InputError(f"video height and width must be multiples of {f}; got {h}×{w}")
         if whole and (t - 1) % cfg.t_group:
-            raise InputError(f"video must have 1 + {cfg.t_group}k frames; got {t} (pad with pad_frames_bcthw)")
+            raise InputError(
+                f"video must have 1 + {cfg.t_group}k frames; got {t} (pad with pad_frames_bcthw)"
+            )
         if not whole and t % cfg.t_group:
-            raise InputError(f"a continuation chunk must have a multiple of {cfg.t_group} frames; got {t}")
+            raise InputError(
+                f"a continuation chunk must have a multiple of {cfg.t_group} frames; got {t}"
+            )
 
     # -- encode ---------------------------------------------------------------
 
@@ -250,11 +266,15 @@ class VideoVAE(nn.Module):
         """
         return self.decode_raw(latents_bcthw, prev).clamp(-1.0, 1.0)
 
-    def decode_raw(self, latents_bcthw: torch.Tensor, prev: torch.Tensor | None = None) -> torch.Tensor:
+    def decode_raw(
+        self, latents_bcthw: torch.Tensor, prev: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """``decode`` without the final clamp (what training sees)."""
         cfg = self.cfg
         if latents_bcthw.ndim != 5 or latents_bcthw.shape[1] != cfg.latent_channels:
-            raise InputError(f"latents must be (b, {cfg.latent_channels}, n, h, w); got {tuple(latents_bcthw.shape)}")
+            raise InputError(
+                f"latents must be (b, {cfg.latent_channels}, n, h, w); got {tuple(latents_bcthw.shape)}"
+            )
         b, zc, n, h, w = latents_bcthw.shape
         # causal cache: latent k is decoded together with latent k-1; latent 0 of a
         # video has no predecessor and is paired with itself.
@@ -268,7 +288,9 @@ class VideoVAE(nn.Module):
         x = x.reshape(b, c, n * g, *x.shape[-2:])  # b c (n g) H W
         return x[:, :, g - 1 :] if prev is None else x
 
-    def forward(self, video_bcthw: torch.Tensor, noise: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, video_bcthw: torch.Tensor, noise: float = 0.0
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Training pass: ``(reconstruction_raw, latent_mean)``, posterior noise of std ``noise``."""
         mean = self.encode(video_bcthw)
         z = mean + noise * torch.randn_like(mean) if noise > 0 else mean
@@ -320,7 +342,9 @@ class VideoVAE(nn.Module):
                 yield self.encode_groups(frames[:, :, :whole])
             carry = frames[:, :, whole:] if frames.shape[2] > whole else None
         if carry is not None:
-            raise InputError(f"video length must be 1 + {g}k frames; {carry.shape[2]} frames left over (pad with pad_frames_bcthw)")
+            raise InputError(
+                f"video length must be 1 + {g}k frames; {carry.shape[2]} frames left over (pad with pad_frames_bcthw)"
+            )
 
     @torch.no_grad()
     def decode_chunks(self, latent_chunks_bcthw: Iterable[torch.Tensor]) -> Iterator[torch.Tensor]:
@@ -342,7 +366,15 @@ class VideoVAE(nn.Module):
 # ---------------------------------------------------------------------------
 
 VAE_PRESETS: dict[str, VAEConfig] = {
-    "vae-tiny": VAEConfig(name="vae-tiny", stem_width=16, stem_blocks=1, width=32, blocks=1, refine_width=4, latent_channels=8),
+    "vae-tiny": VAEConfig(
+        name="vae-tiny",
+        stem_width=16,
+        stem_blocks=1,
+        width=32,
+        blocks=1,
+        refine_width=4,
+        latent_channels=8,
+    ),
     "vae-s": VAEConfig(name="vae-s"),
 }
 
@@ -357,7 +389,9 @@ def vae_config(preset: str, **overrides) -> VAEConfig:
 def frames_to_bcthw(frames_thwc: np.ndarray) -> torch.Tensor:
     """uint8 ``(t, H, W, 3)`` frames → float ``(1, 3, t, H, W)`` video in [-1, 1]."""
     if frames_thwc.dtype != np.uint8 or frames_thwc.ndim != 4:
-        raise InputError(f"frames must be uint8 (t, H, W, 3); got {frames_thwc.dtype} {frames_thwc.shape}")
+        raise InputError(
+            f"frames must be uint8 (t, H, W, 3); got {frames_thwc.dtype} {frames_thwc.shape}"
+        )
     x = torch.from_numpy(np.ascontiguousarray(frames_thwc)).permute(3, 0, 1, 2)  # c t H W
     return (x.float() / 127.5 - 1.0).unsqueeze(0)
 

@@ -62,7 +62,7 @@ from longcut.models.world_vocab import (
 )
 
 __all__ = [
-    "BACKGROUND_RGB", "BACKGROUNDS", "COLOUR_NAMES", "COLOURS", "DUSK_RGB", "EVENTS", "FPS",
+    "APART_FRAMES", "BACKGROUND_RGB", "BACKGROUNDS", "COLOUR_NAMES", "COLOURS", "DUSK_RGB", "EVENTS", "FPS",
     "FRAME_SIZE", "GROW_RANGE", "MOTIONS", "NEUTRAL_RGB", "PATTERNS", "SHAPES", "SHAPE_AREA",
     "SIZE_PX", "SIZE_THRESHOLD_PX", "SIZES", "SPEEDS", "SYNONYMS", "ObjectAttributes",
     "ObjectSpec", "SceneAttributes", "SceneSpec", "background_rows", "canonical_caption",
@@ -91,7 +91,8 @@ def sample_scene(seed: int, n_objects: int | None = None, **fixed: Any) -> Scene
     ``fixed`` pins attributes: scene keys (``background``, ``event``,
     ``event_start``, ``event_frames``), object keys (any ``ObjectSpec`` field, e.g.
     ``colour="red"``; applied to every object), or ``objects=[{...}, {...}]`` to
-    pin each object separately. Objects start fully inside the frame, and two
+    pin each object separately. Objects stay wholly inside the frame for the
+    first second (then translations may leave and come back), and two
     objects keep ≥ 3 px apart for the first ``APART_FRAMES`` frames (later they
     may cross); when pins make that impossible the last draw is kept.
     """
@@ -113,8 +114,8 @@ def sample_scene(seed: int, n_objects: int | None = None, **fixed: Any) -> Scene
     pins = [{**shared, **(per_object[i] if i < len(per_object) else {})} for i in range(n_objects)]
     alone = n_objects == 1  # two objects need the whole frame to stay apart
     objects = [_sample_object(rng, p, alone) for p in pins]
-    for attempt in range(400):  # redraw until the objects stay apart for APART_FRAMES
-        if n_objects == 1 or not _overlaps(*objects):
+    for attempt in range(400):  # redraw until readable: whole for 1 s, apart for APART_FRAMES
+        if all(_whole_at_start(o) for o in objects) and (n_objects == 1 or not _overlaps(*objects)):
             break
         if attempt % 40 == 39:  # these attributes seem not to fit together: draw new ones
             objects = [_sample_object(rng, p, alone) for p in pins]
@@ -187,6 +188,13 @@ def _sample_object(rng: random.Random, pins: dict[str, Any], alone: bool = True)
     return dataclasses.replace(draft, **hidden)
 
 
+def _whole_at_start(obj: ObjectSpec) -> bool:
+    """Whether the object stays wholly inside the frame for its first second."""
+    x, y, sc = object_track(obj, np.arange(FPS, dtype=np.float64))
+    left, right, top, bottom = (e * SIZE_PX[obj.size] * sc for e in SHAPE_EXTENT[obj.shape])
+    return bool(((x - left >= 0) & (x + right <= UNIT) & (y - top >= 0) & (y + bottom <= UNIT)).all())
+
+
 def _overlaps(a: ObjectSpec, b: ObjectSpec, gap: float = 3.0) -> bool:
     """Whether two objects' bounding boxes come within ``gap`` during the first ``APART_FRAMES``."""
     t = np.arange(APART_FRAMES, dtype=np.float64)
@@ -216,23 +224,35 @@ def background_rows(background: str, size: int, blend: float | np.ndarray = 0.0)
 
 def _paint_object(canvas: np.ndarray, obj: ObjectSpec, cx: np.ndarray, cy: np.ndarray,
                   scale: np.ndarray) -> None:
-    """Composite ``obj`` onto ``canvas`` (float32 thwc, modified in place) at per-frame centroids."""
+    """Composite ``obj`` onto ``canvas`` (float32 thwc, modified in place) at per-frame centroids.
+
+    Only pixels near the object are shaded (gathered by index), which keeps
+    rendering fast whatever the frame size.
+    """
     size = canvas.shape[1]
     px = UNIT / size  # one output pixel in 64-units
     grid = (np.arange(size, dtype=np.float32) + 0.5) * px
     sc = scale.astype(np.float32)[:, None, None]
     dx = (grid[None, None, :] - cx.astype(np.float32)[:, None, None]) / sc  # (t, 1, w) nominal units
     dy = (grid[None, :, None] - cy.astype(np.float32)[:, None, None]) / sc  # (t, h, 1)
-    pixel = px / sc
-    alpha = shape_coverage(obj.shape, dx, dy, SIZE_PX[obj.size] / 2, pixel)  # (t, h, w)
+    half = SIZE_PX[obj.size] / 2
+    reach = 1.4 * half + 2 * px / sc  # covers every shape's extent plus anti-aliasing
+    ti, yi, xi = np.nonzero((np.abs(dx) < reach) & (np.abs(dy) < reach))
+    if len(ti) == 0:
+        return
+    ddx, ddy, pixel = dx[ti, 0, xi], dy[ti, yi, 0], (px / sc)[ti, 0, 0]
+    alpha = shape_coverage(obj.shape, ddx, ddy, half, pixel)  # (n,)
+    keep = alpha > 0
+    ti, yi, xi, ddx, ddy, pixel, alpha = (a[keep] for a in (ti, yi, xi, ddx, ddy, pixel, alpha))
     colour = np.asarray(COLOURS[obj.colour], dtype=np.float32)
     if obj.pattern == "solid":
-        paint = colour
+        paint = np.broadcast_to(colour, (len(ti), 3))
     else:
-        pc = pattern_coverage(obj.pattern, dx, dy, obj.pattern_angle, pixel)[..., None]
+        pc = pattern_coverage(obj.pattern, ddx, ddy, obj.pattern_angle, pixel)[:, None]
         second = np.asarray(COLOURS[str(obj.pattern_colour)], dtype=np.float32)
         paint = colour + (second - colour) * pc
-    canvas += alpha[..., None] * (paint - canvas)
+    under = canvas[ti, yi, xi]
+    canvas[ti, yi, xi] = under + alpha[:, None] * (paint - under)
 
 
 def _check_size(size: int) -> None:

@@ -5,7 +5,7 @@ grammar (``world_captions.py``), the evaluator (``evaluate.py``) and the planner
 rewriter all import. Geometry is given in *64-units*: pixels of a 64×64 frame;
 other frame sizes scale everything by ``size / 64``.
 
-Why these values (see ``docs`` in the report of issue 3):
+Why these values:
 
 * object colours are saturated and at least ~100 apart in RGB from each other;
   backgrounds are muted vertical gradients, and every object colour stays

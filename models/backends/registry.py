@@ -27,7 +27,32 @@ def _tiny(weights: Path | None) -> VideoModel:
     return TinyVideoModel(weights_dir=weights or WEIGHTS_DIR)
 
 
-LOADERS: dict[str, Callable[[Path | None], VideoModel]] = {"tiny": _tiny}
+def _wan(preset: str) -> Callable[[Path | None], VideoModel]:
+    def load(weights: Path | None) -> VideoModel:
+        from longcut.models.backends.diffusers_common import default_weights_dir
+        from longcut.models.backends.wan import WanVideoModel
+
+        return WanVideoModel(weights or default_weights_dir(preset), preset)
+
+    return load
+
+
+def _ltx(weights: Path | None) -> VideoModel:
+    from longcut.models.backends.diffusers_common import default_weights_dir
+    from longcut.models.backends.ltx import LtxVideoModel
+
+    return LtxVideoModel(weights or default_weights_dir("ltx"))
+
+
+# Diffusers backends read a local folder: --weights PATH, else $LONGCUT_HOME/weights/<name> (docs/gpu.md).
+LOADERS: dict[str, Callable[[Path | None], VideoModel]] = {
+    "tiny": _tiny,
+    "wan-1.3b": _wan("wan-1.3b"),
+    "wan-14b": _wan("wan-14b"),
+    "wan-vace-1.3b": _wan("wan-vace-1.3b"),
+    "wan-vace-14b": _wan("wan-vace-14b"),
+    "ltx": _ltx,
+}
 
 
 def backend_names() -> list[str]:

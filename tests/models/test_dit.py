@@ -78,7 +78,8 @@ def test_training_run_resumes_and_exports(tmp_path):
     train_dit(tc, bank=bank, progress=False)
     assert "resumed" in (tmp_path / "run" / "train.log").read_text()
     info = export_dit(tmp_path / "run", tmp_path / "w" / "dit")
-    assert info["total_steps"] == 7
+    assert info["total_steps"] == 7 and info["status"] == "in training"
+    assert (tmp_path / "w" / "DIT_CARD.md").read_text().startswith("# Tiny DiT")
     back = load_dit(tmp_path / "w" / "dit")
     assert back.cfg.name == "micro"
     # a new run can start from shipped weights and keeps counting steps

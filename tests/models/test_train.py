@@ -45,7 +45,9 @@ def test_synthetic_clips_are_world_like_videos():
 
 def test_micro_run_reduces_the_loss_and_writes_a_run_folder(tmp_path):
     losses = []
-    train_vae(tiny_cfg(tmp_path), progress=False, on_step=lambda step, parts: losses.append(parts["l1"]))
+    train_vae(
+        tiny_cfg(tmp_path), progress=False, on_step=lambda step, parts: losses.append(parts["l1"])
+    )
     assert len(losses) == 30
     assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
     run = tmp_path / "run"
@@ -66,7 +68,9 @@ def test_resume_continues_exactly_where_a_killed_run_stopped(tmp_path):
         train_vae(tiny_cfg(tmp_path / "b", steps=12), progress=False, on_step=die_at_7)
     assert load_checkpoint(tmp_path / "b" / "run" / "ckpt.pt")["step"] == 6
     resumed = train_vae(tiny_cfg(tmp_path / "b", steps=12), progress=False)
-    for (name, a), (_, b) in zip(whole.state_dict().items(), resumed.state_dict().items(), strict=True):
+    for (name, a), (_, b) in zip(
+        whole.state_dict().items(), resumed.state_dict().items(), strict=True
+    ):
         assert torch.allclose(a, b, atol=1e-6), name
 
 

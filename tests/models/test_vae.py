@@ -134,7 +134,9 @@ def test_uint8_frames_round_trip():
 
 def test_shipped_weights_reconstruct_a_fresh_world_clip():
     if not (WEIGHTS_DIR / "vae.safetensors").is_file():
-        pytest.skip(f"no shipped VAE weights at {WEIGHTS_DIR / 'vae.safetensors'} (train with `longcut train vae`)")
+        pytest.skip(
+            f"no shipped VAE weights at {WEIGHTS_DIR / 'vae.safetensors'} (train with `longcut train vae`)"
+        )
     from longcut.models.train import psnr_uint8, render_world_clip
 
     model = load_vae()

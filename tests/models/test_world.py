@@ -125,13 +125,15 @@ def _boxes(s):
     return out
 
 
-def test_two_objects_stay_apart_at_first():
-    from longcut.models.world import APART_FRAMES, _overlaps
+def test_objects_whole_for_a_second_and_two_stay_apart_at_first():
+    from longcut.models.world import APART_FRAMES, _overlaps, _whole_at_start
 
+    assert APART_FRAMES >= 24
     for seed in range(100):
         s = sample_scene(seed, 2)
         assert not _overlaps(*s.objects), seed
-        assert APART_FRAMES >= 24
+        assert all(_whole_at_start(o) for o in s.objects), seed
+        assert _whole_at_start(sample_scene(seed, 1).objects[0]), seed
 
 
 def test_objects_start_inside_and_apart():

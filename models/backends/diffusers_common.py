@@ -1,0 +1,516 @@
+"""What the diffusers backends (``wan``, ``ltx``) share: weights, devices, windows.
+
+A diffusers backend reads open weights from a local folder in diffusers layout
+(``model_index.json`` + one sub-folder per component, as ``save_pretrained``
+writes it and as the published "-Diffusers" repos ship it). Nothing here ever
+reaches the model hub: pipelines load with ``local_files_only=True``, and a
+missing or incomplete folder is a ``LongcutError`` that names the files
+expected and where to get them.
+
+A long shot is made of *windows*: one pipeline call each. ``WindowedDiffusersModel``
+runs the window loop the way the tiny backend runs its chunk loop, and each
+backend says how one window is made (``_run_window``). Continuity between
+windows is kept **in latent space**: the newest ``keep`` latent frames of the
+previous window become the first latent frames of the next one, and a
+``callback_on_step_end`` (``PinPrefix``) writes them back into the pipeline's
+latents after every step (noised to the step's level, or clean where the
+pipeline treats them as clean conditioning), so the pipeline's output starts
+with exactly the history latents, and the new latents are denoised next to
+them. The whole window is decoded in one VAE call, so the decoder's causal
+context covers the seam; the frames of the prefix are dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import math
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from longcut.errors import InputError, LongcutError
+from longcut.models.backends.base import Chunk, ClipRequest, History, ModelInfo, StepCallback
+
+OFFLOAD_MODES = ("auto", "none", "model", "sequential")
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+_SMALL_JSON = 4 * 2**20  # configs and indices are hashed whole; bigger files by size
+
+
+# -- weights folders ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeightsSpec:
+    """What a backend's weights folder must hold, and where the user gets it."""
+
+    pipelines: tuple[str, ...]  # accepted ``_class_name`` values of model_index.json
+    repo: str  # the Hugging Face repo that ships this layout
+    models: tuple[str, ...] = ("transformer", "vae", "text_encoder")
+    extras: tuple[tuple[str, str], ...] = (("tokenizer", "tokenizer_config.json"),
+                                           ("scheduler", "scheduler_config.json"))
+
+
+def default_weights_dir(name: str) -> Path:
+    """Where ``--model NAME`` looks without ``--weights``: ``$LONGCUT_HOME/weights/NAME``."""
+    home = Path(os.environ.get("LONGCUT_HOME") or Path.home() / ".longcut").expanduser()
+    return home / "weights" / name
+
+
+def missing_weight_files(folder: Path, spec: WeightsSpec) -> list[str]:
+    """Files (relative to ``folder``) that a complete folder has and this one lacks."""
+    folder = Path(folder)
+    missing = [] if (folder / "model_index.json").is_file() else ["model_index.json"]
+    for comp in spec.models:
+        if not (folder / comp / "config.json").is_file():
+            missing.append(f"{comp}/config.json")
+        index = sorted((folder / comp).glob("*.safetensors.index.json")) if (folder / comp).is_dir() else []
+        if index:
+            try:
+                shards = set(json.loads(index[0].read_text())["weight_map"].values())
+            except (OSError, ValueError, KeyError) as err:
+                missing.append(f"{comp}/{index[0].name} (unreadable: {err})")
+                continue
+            missing += [f"{comp}/{s}" for s in sorted(shards) if not (folder / comp / s).is_file()]
+        elif not (folder / comp).is_dir() or not any((folder / comp).glob("*.safetensors")):
+            missing.append(f"{comp}/*.safetensors")
+    missing += [f"{comp}/{name}" for comp, name in spec.extras if not (folder / comp / name).is_file()]
+    return missing
+
+
+def check_weights_folder(folder: Path, spec: WeightsSpec, model: str) -> None:
+    """Refuse a missing, incomplete or wrong weights folder with a message that says how to fix it."""
+    folder = Path(folder)
+    get = (f"download it where there is network with `huggingface-cli download {spec.repo} --local-dir {folder}` "
+           f"(https://huggingface.co/{spec.repo}) and pass --weights {folder}")
+    if not folder.is_dir():
+        raise LongcutError(f"weights folder {str(folder)!r} for {model} does not exist; {get}")
+    missing = missing_weight_files(folder, spec)
+    if missing:
+        raise LongcutError(f"weights folder {str(folder)!r} for {model} is incomplete: missing {', '.join(missing)}. "
+                           f"A diffusers-layout folder is expected; {get}")
+    try:
+        cls = json.loads((folder / "model_index.json").read_text()).get("_class_name")
+    except (OSError, ValueError) as err:
+        raise LongcutError(f"{str(folder / 'model_index.json')!r} is not readable JSON: {err}") from err
+    if cls not in spec.pipelines:
+        raise LongcutError(f"weights folder {str(folder)!r} holds a {cls!r}; {model} needs one of "
+                           f"{', '.join(spec.pipelines)} ({spec.repo})")
+
+
+SETTINGS_FILE = "longcut.json"
+SETTING_TYPES = {"width": int, "height": int, "window_frames": int, "keep": int, "steps": int, "guidance": float,
+                 "negative_prompt": str}
+
+
+def folder_settings(folder: Path) -> dict:
+    """Optional backend settings saved with the weights (``longcut.json``): size, window, steps.
+
+    Explicit constructor arguments win over these, and these over the preset's
+    defaults. The file is part of ``weights_id``, so changing it changes every
+    shot cache key, as it changes every shot.
+    """
+    path = Path(folder) / SETTINGS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise LongcutError(f"{str(path)!r} is not readable JSON: {err}") from err
+    if not isinstance(data, dict):
+        raise LongcutError(f"{str(path)!r} must hold a JSON object, got {type(data).__name__}")
+    for key, value in data.items():
+        kind = SETTING_TYPES.get(key)
+        if kind is None:
+            raise LongcutError(f"{str(path)!r}: unknown setting {key!r}; allowed: {', '.join(SETTING_TYPES)}")
+        ok = isinstance(value, (int, float) if kind is float else kind) and not isinstance(value, bool)
+        if not ok:
+            raise LongcutError(f"{str(path)!r}: {key} must be a {kind.__name__}, got {value!r}")
+    return data
+
+
+def pick(given, settings: dict, key: str, default):
+    """An explicit argument, else the folder's setting, else the preset's default."""
+    return given if given is not None else settings.get(key, default)
+
+
+def weights_id(folder: Path) -> str:
+    """A cheap hash of a weights folder: configs and indices by content, weight files by name and size."""
+    h = hashlib.sha256()
+    folder = Path(folder)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        if rel.startswith("."):
+            continue
+        size = path.stat().st_size
+        h.update(f"{rel}:{size}\n".encode())
+        if path.suffix == ".json" and size <= _SMALL_JSON:
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+# -- devices ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """Where and how a pipeline runs. ``None`` means the per-device default.
+
+    Defaults: CUDA when available, in bfloat16, with VAE tiling and slicing;
+    ``offload="auto"`` moves the whole pipeline to the GPU when it fits in the
+    free memory and uses model CPU offload otherwise. On CPU: float32, no
+    offload, no tiling. ``from_env`` reads ``LONGCUT_DEVICE``, ``LONGCUT_DTYPE``,
+    ``LONGCUT_OFFLOAD`` and ``LONGCUT_VAE_TILING`` (the CLI and the API use it).
+    """
+
+    device: str | None = None
+    dtype: str | None = None
+    offload: str = "auto"
+    vae_tiling: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.dtype is not None and self.dtype not in DTYPES:
+            raise InputError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        if self.offload not in OFFLOAD_MODES:
+            raise InputError(f"offload must be one of {', '.join(OFFLOAD_MODES)}, got {self.offload!r}")
+        if self.device is not None and not (self.device == "cpu" or self.device.startswith("cuda")):
+            raise InputError(f"device must be 'cpu' or 'cuda[:N]', got {self.device!r}")
+
+    @classmethod
+    def from_env(cls) -> RuntimeOptions:
+        """Options from ``LONGCUT_*`` environment variables (unset: defaults)."""
+        tiling = os.environ.get("LONGCUT_VAE_TILING")
+        return cls(device=os.environ.get("LONGCUT_DEVICE") or None, dtype=os.environ.get("LONGCUT_DTYPE") or None,
+                   offload=os.environ.get("LONGCUT_OFFLOAD") or "auto",
+                   vae_tiling=None if tiling is None else tiling.lower() in ("1", "true", "yes", "on"))
+
+    def resolved_device(self) -> str:
+        """The device name to run on."""
+        if self.device is not None:
+            if self.device.startswith("cuda") and not torch.cuda.is_available():
+                raise LongcutError(f"device {self.device!r} asked for, but torch sees no CUDA GPU ({torch.__version__})")
+            return self.device
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
+    def resolved_dtype(self) -> torch.dtype:
+        """bfloat16 on CUDA, float32 on CPU, unless set."""
+        if self.dtype is not None:
+            return DTYPES[self.dtype]
+        return torch.bfloat16 if self.resolved_device().startswith("cuda") else torch.float32
+
+
+def free_gpu_gib(device: str | None = None) -> float | None:
+    """Free memory of a CUDA device (default: the current one) in GiB; None without CUDA."""
+    if not torch.cuda.is_available():
+        return None
+    free, _total = torch.cuda.mem_get_info(device)
+    return free / 2**30
+
+
+def load_pipeline(pipeline_cls, folder: Path, spec: WeightsSpec, model: str, runtime: RuntimeOptions,
+                  need_gib: float, fp32_vae_cls=None):
+    """Check ``folder``, load ``pipeline_cls`` from it offline, and place it per ``runtime``."""
+    check_weights_folder(folder, spec, model)
+    if importlib.util.find_spec("accelerate") is None:
+        raise LongcutError(f"{model} needs the package 'accelerate' to load its weights: pip install accelerate")
+    device, dtype = runtime.resolved_device(), runtime.resolved_dtype()
+    kwargs = {}
+    try:
+        if fp32_vae_cls is not None and dtype != torch.float32:  # e.g. the Wan VAE: published and advised in fp32
+            kwargs["vae"] = fp32_vae_cls.from_pretrained(folder / "vae", dtype=torch.float32, local_files_only=True)
+        pipe = pipeline_cls.from_pretrained(folder, dtype=dtype, local_files_only=True, **kwargs)
+    except (OSError, ValueError) as err:
+        raise LongcutError(f"could not load {model} from {str(folder)!r}: {err}") from err
+    for part in ("transformer", "vae", "text_encoder"):
+        module = getattr(pipe, part, None)
+        if module is not None:
+            module.eval()  # dropout off: seeded runs repeat
+    pipe.set_progress_bar_config(disable=True)
+    _place(pipe, device, runtime.offload, need_gib)
+    tiling = runtime.vae_tiling if runtime.vae_tiling is not None else device.startswith("cuda")
+    if tiling:
+        for method in ("enable_tiling", "enable_slicing"):
+            if hasattr(pipe.vae, method):
+                getattr(pipe.vae, method)()
+    return pipe
+
+
+def _place(pipe, device: str, offload: str, need_gib: float) -> None:
+    if device == "cpu":
+        if offload in ("model", "sequential"):
+            raise InputError(f"offload {offload!r} needs a CUDA device; this run is on the CPU")
+        pipe.to("cpu")
+        return
+    if offload == "auto":
+        free = free_gpu_gib(device)
+        offload = "model" if free is not None and free < need_gib else "none"
+    if offload == "model":
+        pipe.enable_model_cpu_offload(device=device)
+    elif offload == "sequential":
+        pipe.enable_sequential_cpu_offload(device=device)
+    else:
+        pipe.to(device)
+
+
+# -- windows -----------------------------------------------------------------------
+
+
+def plan_windows(total_latents: int, window_latents: int, prefix_latents: int, fresh: bool) -> list[int]:
+    """New latent frames per window.
+
+    A fresh shot's first window is a whole window; later ones spend
+    ``prefix_latents`` of it on history.
+    """
+    if window_latents <= prefix_latents:
+        raise InputError(f"a window of {window_latents} latent frames leaves no room after {prefix_latents} of history")
+    plan, first = [], fresh
+    while total_latents > 0:
+        n = min(total_latents, window_latents if first else window_latents - prefix_latents)
+        plan.append(n)
+        total_latents -= n
+        first = False
+    return plan
+
+
+def mix_seed(seed: int, position: int) -> int:
+    """A 63-bit seed from (request seed, latent position in the shot): windows do not depend on each other's RNG."""
+    digest = hashlib.blake2b(f"{seed}:{position}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & ((1 << 63) - 1)
+
+
+def to_uint8_frames(video: np.ndarray) -> np.ndarray:
+    """A pipeline's ``np`` output (1, t, h, w, 3) floats in [0, 1] → uint8 (t, h, w, 3)."""
+    video = np.asarray(video)
+    if video.ndim == 5:
+        video = video[0]
+    return (np.clip(video, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def fit_image(image: np.ndarray, width: int, height: int):
+    """A uint8 (h, w, 3) image as a PIL image of exactly ``width``×``height`` (centre crop, then resize)."""
+    from PIL import Image
+
+    im = Image.fromarray(np.ascontiguousarray(image)).convert("RGB")
+    scale = max(width / im.width, height / im.height)
+    w, h = max(width, round(im.width * scale)), max(height, round(im.height * scale))
+    im = im.resize((w, h), Image.BICUBIC)
+    left, top = (w - width) // 2, (h - height) // 2
+    return im.crop((left, top, left + width, top + height))
+
+
+class PinPrefix:
+    """``callback_on_step_end`` that keeps the first latent frames of a window equal to the history.
+
+    ``read``/``write`` convert between the pipeline's latent layout and
+    ``bcthw`` (a VACE pipeline puts reference latents first; LTX packs tokens).
+    With ``noisy`` the prefix is written at the noise level the latents have
+    after step ``i`` (flow matching: ``(1 - σ) x0 + σ ε``); otherwise clean.
+    It also reports progress to ``on_step`` (which may raise to cancel) and
+    keeps the final latents, which are the ones the pipeline decodes.
+    """
+
+    def __init__(self, prefix: torch.Tensor | None, noise: torch.Tensor | None, noisy: bool,
+                 read: Callable[[torch.Tensor], torch.Tensor], write: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                 steps: int, on_step: StepCallback | None):
+        self.prefix, self.noise, self.noisy = prefix, noise, noisy
+        self.read, self.write = read, write
+        self.steps, self.on_step = steps, on_step
+        self.final: torch.Tensor | None = None
+
+    def __call__(self, pipe, i: int, t, kwargs: dict) -> dict:
+        """Pin the prefix after step ``i``; remember the latents after the last step."""
+        latents = kwargs["latents"]
+        if self.prefix is not None:
+            x = self.read(latents)  # 1 c T h w
+            k = self.prefix.shape[2]
+            pinned = self.prefix.to(x.device, torch.float32)
+            if self.noisy:
+                sigmas = pipe.scheduler.sigmas
+                sigma = float(sigmas[i + 1]) if i + 1 < len(sigmas) else 0.0
+                pinned = (1.0 - sigma) * pinned + sigma * self.noise.to(x.device, torch.float32)
+            x = x.clone()
+            x[:, :, :k] = pinned.to(x.dtype)
+            latents = self.write(latents, x)
+        if i == self.steps - 1:
+            self.final = self.read(latents).detach().float().cpu()
+        if self.on_step is not None:
+            self.on_step(i + 1, self.steps)
+        return {"latents": latents}
+
+
+@dataclass
+class Window:
+    """What ``_run_window`` gets: one pipeline call's worth of work."""
+
+    prompt: str
+    num_frames: int  # pixel frames of the whole window, prefix included (1 + T·(latents − 1))
+    prefix: torch.Tensor | None  # history latents to pin at the start (1, c, k, h, w), normalised
+    cond_frames: np.ndarray | None  # uint8 (f, h, w, 3) pixels of the prefix, for pipelines that need pixels
+    references: tuple[np.ndarray, ...]
+    seed: int
+    steps: int
+    guidance: float
+
+
+class WindowedDiffusersModel:
+    """The window loop shared by the diffusers backends; subclasses make one window.
+
+    Frame bookkeeping (T = the VAE's time compression): a fresh shot starts with
+    latent 0 = frame 0, so it has ``1 + T·n`` frames; an extension adds T frames
+    per latent. A shot of ``s`` seconds gets at least ``ceil(s · fps)`` frames.
+    """
+
+    name: str
+    fps: int
+    width: int
+    height: int
+    max_refs: int
+    t_scale: int  # VAE time compression
+    s_scale: int  # VAE space compression
+    latent_channels: int
+    window_latents: int
+    keep: int
+    steps: int
+    guidance: float
+    pixel_history: bool = False  # keep the prefix's pixels in History.extra["tail"]
+    weights: Path
+
+    # -- protocol -------------------------------------------------------------
+
+    @property
+    def info(self) -> ModelInfo:
+        """Name, fps, size, reference limit, frames per continuation window and weights id."""
+        if getattr(self, "_weights_id", None) is None:
+            self._weights_id = weights_id(self.weights)
+        chunk = self.t_scale * (self.window_latents - self.keep)
+        return ModelInfo(self.name, self.fps, self.width, self.height, self.max_refs, chunk, self._weights_id)
+
+    def generate_image(self, prompt: str, seed: int = 0, references: tuple[np.ndarray, ...] = ()) -> np.ndarray:
+        """One uint8 (h, w, 3) image: a one-frame generation."""
+        request = ClipRequest(prompt, 1.0 / self.fps, seed=seed, references=references)
+        request.check_refs(self.info)
+        window = Window(prompt, 1, None, None, references, mix_seed(seed, 0), self.steps, self.guidance)
+        frames, _ = self._run_window(window, None)
+        return frames[0]
+
+    def generate(self, request: ClipRequest, history: History | None = None,
+                 on_step: StepCallback | None = None) -> Iterator[Chunk]:
+        """Yield one chunk per window until ``request.seconds`` of video exist; continue ``history`` if given."""
+        request.check_refs(self.info)
+        if request.steps is not None and request.steps < 1:
+            raise InputError(f"steps must be at least 1, got {request.steps!r}")
+        if history is not None:
+            self.check_history(history)
+        return self._windows(request, history, on_step)
+
+    # -- steps ------------------------------------------------------------------
+
+    def check_history(self, history: History) -> None:
+        """Refuse a history made by another model or at another size."""
+        lh, lw = self.height // self.s_scale, self.width // self.s_scale
+        shape = tuple(history.recent.shape)
+        if (len(shape) != 5 or shape[1] != self.latent_channels or shape[3:] != (lh, lw)
+                or (history.frames_done - 1) % self.t_scale):
+            raise InputError(f"history does not fit {self.name} at {self.width}x{self.height} (latents {shape}, "
+                             f"{history.frames_done} frames done; expected (1, {self.latent_channels}, t, {lh}, {lw}))")
+        if self.pixel_history and "tail" not in history.extra:
+            raise InputError(f"{self.name} continues from pixels of the previous window too; this history has none "
+                             "(was it made by another backend?)")
+
+    def total_latents(self, seconds: float, fresh: bool) -> int:
+        """Latent frames for ``seconds`` of video."""
+        frames = math.ceil(seconds * self.fps - 1e-9)
+        return 1 + math.ceil(max(frames - 1, 0) / self.t_scale) if fresh else math.ceil(frames / self.t_scale)
+
+    def _windows(self, request: ClipRequest, history: History | None, on_step: StepCallback | None) -> Iterator[Chunk]:
+        steps = request.steps if request.steps is not None else self.steps
+        guidance = request.guidance if request.guidance is not None else self.guidance
+        plan = plan_windows(self.total_latents(request.seconds, history is None), self.window_latents, self.keep,
+                            fresh=history is None)
+        for index, n_new in enumerate(plan):
+            done = 0 if history is None else 1 + (history.frames_done - 1) // self.t_scale
+            prefix = cond = None
+            if history is not None:
+                k = min(self.keep, history.recent.shape[2])
+                prefix = history.recent[:, :, -k:]
+                if self.pixel_history:
+                    cond = history.extra["tail"].numpy()[-(1 + self.t_scale * (k - 1)):]
+            n_lat = n_new + (0 if prefix is None else prefix.shape[2])
+            window = Window(request.prompt, 1 + self.t_scale * (n_lat - 1), prefix, cond, request.references,
+                            mix_seed(request.seed, done), steps, guidance)
+            frames, latents = self._run_window(window, on_step)  # all frames of the window; 1 c n_lat h w
+            start = 0 if history is None else history.frames_done
+            if prefix is not None:
+                frames = frames[1 + self.t_scale * (prefix.shape[2] - 1):]  # drop the prefix's frames
+                history = history.appended(latents[:, :, prefix.shape[2]:], frames.shape[0])
+            else:
+                history = History(latents[:, :, :1].clone(), latents[:, :, -self.keep:].clone(), frames.shape[0],
+                                  self.keep)
+            if not self.pixel_history:
+                history.extra.pop("tail", None)  # pixels from another backend would be stale after this window
+            else:
+                tail = 1 + self.t_scale * (self.keep - 1)
+                old = history.extra.get("tail")
+                joined = frames if old is None else np.concatenate([old.numpy(), frames])
+                history.extra["tail"] = torch.from_numpy(np.ascontiguousarray(joined[-tail:]))
+            yield Chunk(index, start, frames, latents[:, :, n_lat - n_new:], history)
+
+    def _run_window(self, window: Window, on_step: StepCallback | None) -> tuple[np.ndarray, torch.Tensor]:
+        """One pipeline call: uint8 frames (t, h, w, 3) of the whole window and its latents (1, c, t', h', w')."""
+        raise NotImplementedError
+
+
+def window_latents_for(window_frames: int, keep: int, t_scale: int) -> int:
+    """Latent frames in a window of ``window_frames`` frames; refuses windows and history that do not fit."""
+    if not isinstance(window_frames, int) or window_frames < 1 + t_scale or (window_frames - 1) % t_scale:
+        raise InputError(f"window_frames must be 1 + {t_scale}·n with n ≥ 1, got {window_frames!r}")
+    latents = (window_frames - 1) // t_scale + 1
+    if not isinstance(keep, int) or not 1 <= keep < latents:
+        raise InputError(f"keep must be in [1, {latents - 1}] latent frames, got {keep!r}")
+    return latents
+
+
+def check_size(name: str, width: int, height: int, multiple: int) -> None:
+    """Refuse a frame size the model cannot make."""
+    for what, v in (("width", width), ("height", height)):
+        if not isinstance(v, int) or v < multiple or v % multiple:
+            raise InputError(f"{name}: {what} must be a positive multiple of {multiple}, got {v!r}")
+
+
+def doctor_check() -> tuple[str, bool, str]:
+    """``longcut doctor`` line: device, dtype, free GPU memory, which diffusers backends can load.
+
+    It fails only when a package the diffusers backends need is missing.
+    """
+    from longcut.models.backends.ltx import LTX_PRESETS, LTX_SPEC
+    from longcut.models.backends.wan import WAN_PRESETS
+
+    runtime = RuntimeOptions.from_env()
+    device, dtype = runtime.resolved_device(), runtime.resolved_dtype()
+    parts = [f"device {device}, dtype {str(dtype).removeprefix('torch.')}"]
+    free = free_gpu_gib()
+    parts.append("no CUDA GPU" if free is None else f"{free:.1f} GiB GPU memory free")
+    missing_pkgs = [pkg for pkg in ("accelerate", "ftfy") if importlib.util.find_spec(pkg) is None]
+    parts += [f"missing package {pkg} (pip install {pkg})" for pkg in missing_pkgs]
+    specs = {name: p.spec for name, p in WAN_PRESETS.items()} | {name: LTX_SPEC for name in LTX_PRESETS}
+    ready, absent = [], []
+    for name, spec in specs.items():
+        folder = default_weights_dir(name)
+        missing = missing_weight_files(folder, spec) if folder.is_dir() else None
+        if missing is None:
+            absent.append(name)
+        elif missing:
+            parts.append(f"{name}: {folder} lacks {', '.join(missing[:3])}{', …' if len(missing) > 3 else ''}")
+        else:
+            ready.append(name)
+    if absent:
+        parts.append(f"no weights for {', '.join(absent)} in {default_weights_dir('<name>')} "
+                     "(or pass --weights; docs/gpu.md says where to get them)")
+    parts.insert(2, "can load: " + (", ".join(ready) if ready else "none yet"))
+    # not having downloaded any weights is normal (the tiny model needs none); a missing package is not
+    return "diffusers backends", not missing_pkgs, "; ".join(parts)

@@ -1,0 +1,126 @@
+import numpy as np
+import pytest
+
+from longcut.agent.planner_offline import OfflinePlanner
+from longcut.agent.session import Options, Sessions
+from longcut.agent.store import ProjectStore
+from longcut.errors import InputError
+from longcut.models.evaluate import read_clip
+from longcut.models.world_captions import parse_canonical
+from longcut.tools.media import probe, read_frames
+from tests.fakes import WorldOracleModel
+
+REQUEST = "a 12-second video: a red ball crosses a meadow, night falls, then it bounces back home"
+
+
+@pytest.fixture
+def sessions(tmp_path) -> Sessions:
+    return Sessions(ProjectStore(tmp_path / "projects"), checkpoints=tmp_path / "ck.sqlite")
+
+
+def opts(model, **kw) -> Options:
+    return Options(video_model=model, planner_impl=OfflinePlanner(use_embeddings=False), **kw)
+
+
+def test_make_renders_the_storyboard(sessions):
+    model = WorldOracleModel()
+    events = []
+    res = sessions.make(REQUEST, name="ball", opts=opts(model, listeners=[events.append]))
+    info = probe(res.render)
+    assert info.duration == pytest.approx(12.0, abs=1 / 8 + 1e-6)
+    assert res.revision.n == 1 and res.revision.regenerated == ["s1", "s2", "s3"]
+    assert len(model.calls) == 3 and model.images  # 3 shots + the recurring subject's reference
+    assert {"plan", "references", "shots", "review", "render", "done"} <= {e.stage for e in events}
+    assert events[-1].percent == 100
+    # The shots read as the storyboard says (the oracle renders what it is asked).
+    frames = np.stack(list(read_frames(res.render)))
+    first = read_clip(frames[: 8 * 3: 1][:, ::4, ::4])  # the delivered video is upscaled 4×
+    assert first.background == "grass" and first.objects[0].colour == "red"
+    assert res.project.pending is None
+
+
+def test_refine_regenerates_exactly_the_changed_shot(sessions):
+    model = WorldOracleModel()
+    sessions.make(REQUEST, name="ball", opts=opts(model))
+    n = len(model.calls)
+    res = sessions.refine("ball", "make the third shot green and add a title 'Home'", opts=opts(model))
+    assert res.revision.regenerated == ["s3"]
+    assert len(model.calls) == n + 1
+    assert parse_canonical(model.calls[-1].prompt).objects[0].colour == "green"
+    assert res.project.storyboard.title == "Home"
+    assert [r.n for r in sessions.history("ball")] == [1, 2]
+    back = sessions.undo("ball")
+    assert back.storyboard == sessions.history("ball")[0].storyboard and back.n == 3
+
+
+def test_a_change_upstream_regenerates_its_continuous_successor(sessions):
+    model = WorldOracleModel()
+    first = sessions.make(REQUEST, name="ball", opts=opts(model))
+    assert first.project.storyboard.shots[1].continuous
+    res = sessions.refine("ball", "another take of shot 1", opts=opts(model))
+    assert res.revision.regenerated == ["s1", "s2"]  # s2 extends s1's latent history
+
+
+def test_failed_shots_are_retried_then_rewritten(sessions):
+    planner = OfflinePlanner(use_embeddings=False)
+    board = planner.plan(__import__("longcut.agent.planner", fromlist=["PlanRequest"]).PlanRequest(
+        request="a small red star moves left", seconds=4, vocabulary=None)).storyboard  # type: ignore[arg-type]
+    bad = board.shots[0].prompt
+    model = WorldOracleModel(fail_prompts={bad})
+    res = sessions.make("a small red star moves left", name="star", seconds=4, opts=opts(model))
+    prompts = [c.prompt for c in model.calls]
+    assert prompts[:2] == [bad, bad] and prompts[2] != bad  # two seeds, then a rewritten prompt
+    assert len({c.seed for c in model.calls[:2]}) == 2
+    take = next(v for v in res.project.versions if v.attempt == 3)
+    assert take.passed and res.revision.regenerated == ["s1"]
+
+
+class Crash(Exception):
+    pass
+
+
+class CrashingModel(WorldOracleModel):
+    def __init__(self, crash_on_call: int):
+        super().__init__()
+        self.crash_on_call = crash_on_call
+
+    def generate(self, request, history=None, on_step=None):
+        if len(self.calls) + 1 == self.crash_on_call:
+            raise Crash("killed")
+        yield from super().generate(request, history, on_step)
+
+
+def test_a_killed_job_resumes_without_regenerating_finished_shots(sessions):
+    with pytest.raises(Crash):
+        sessions.make(REQUEST, name="ball", opts=opts(CrashingModel(crash_on_call=3)))
+    project = sessions.store.load("ball")
+    assert project.pending is not None and not project.revisions
+    model = WorldOracleModel()
+    res = sessions.make(REQUEST, name="ball", opts=opts(model))  # the same command again
+    assert [c.prompt for c in model.calls] == [res.project.storyboard.shots[2].prompt]  # only s3 after the restart
+    assert res.revision.regenerated == ["s1", "s2", "s3"]  # the turn made all three, two before the crash
+    assert probe(res.render).duration == pytest.approx(12.0, abs=0.2)
+
+
+def test_session_errors(sessions):
+    model = WorldOracleModel()
+    with pytest.raises(InputError, match="no session 'nope'"):
+        sessions.refine("nope", "make it green", opts=opts(model))
+    sessions.make(REQUEST, name="ball", opts=opts(model))
+    with pytest.raises(InputError, match="already exists"):
+        sessions.make("a different request", name="ball", opts=opts(model))
+    with pytest.raises(InputError, match="nothing to undo"):
+        sessions.undo("ball")
+    with pytest.raises(InputError, match="empty"):
+        sessions.make("  ", name="x", opts=opts(model))
+
+
+def test_a_model_without_reference_input_still_makes_the_video(sessions):
+    from dataclasses import replace
+
+    model = WorldOracleModel()
+    model._info = replace(model.info, max_refs=0)
+    events = []
+    res = sessions.make(REQUEST, name="ball", opts=opts(model, listeners=[events.append]))
+    assert res.project.references and all(len(c.references) == 0 for c in model.calls)
+    assert any("takes 0 reference" in e.message for e in events)
