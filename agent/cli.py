@@ -47,6 +47,7 @@ def _register_commands() -> None:
         cli_edit,  # noqa: F401
         cli_generate,  # noqa: F401
         cli_make,  # noqa: F401
+        cli_serve,  # noqa: F401
         cli_train,  # noqa: F401
         cli_train_dit,  # noqa: F401
     )

@@ -1,0 +1,120 @@
+"""Request and response bodies of the job API (pydantic; they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"  # job and upload ids (made by the server)
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"  # session and reference names
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class JobOptions(_In):
+    """How to run a job; each defaults to the server's first allowed value."""
+
+    model: str | None = Field(None, max_length=200, description="A model the server allows.")
+    planner: Literal["offline", "openai"] | None = None
+    seed: int = Field(0, ge=0, lt=2**31)
+
+
+class ReferenceIn(_In):
+    """A reference image: an upload id, and the name the request uses for it (e.g. ``hero``)."""
+
+    name: str = Field(pattern=SLUG_PATTERN)
+    upload_id: str = Field(pattern=ID_PATTERN)
+
+
+class JobRequest(_In):
+    """A new video."""
+
+    request: str = Field(min_length=1, max_length=2000, description="What the video shows, in plain words.")
+    seconds: float | None = Field(None, gt=0, le=3600, description="Length; default: from the request, else 20.")
+    options: JobOptions = Field(default_factory=JobOptions)
+    references: list[ReferenceIn] = Field(default_factory=list)
+
+
+class TurnRequest(_In):
+    """Feedback on a session's latest draft."""
+
+    feedback: str = Field(min_length=1, max_length=2000)
+    planner: Literal["offline", "openai"] | None = None
+
+
+class Progress(BaseModel):
+    """The latest progress event."""
+
+    stage: str | None = None
+    message: str = ""
+    percent: float = 0.0
+    shot: str | None = None
+    shot_index: int | None = None
+    shots: int | None = None
+
+
+class JobOut(BaseModel):
+    """A job as its owner sees it."""
+
+    id: str
+    kind: Literal["make", "refine"]
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    session: str
+    request: dict[str, Any]
+    created: str
+    started: str | None = None
+    finished: str | None = None
+    attempts: int
+    cancel_requested: bool
+    progress: Progress
+    storyboard: dict[str, Any] | None = None
+    revision: int | None = None
+    error: str | None = None
+    result: dict[str, str] | None = Field(None, description="URLs of the video and project JSON, once succeeded.")
+
+
+class JobPage(BaseModel):
+    """One page of jobs, newest first; pass ``next_cursor`` as ``cursor`` for the next."""
+
+    jobs: list[JobOut]
+    next_cursor: str | None = None
+
+
+class UploadOut(BaseModel):
+    """A stored reference image."""
+
+    id: str
+    bytes: int
+    width: int
+    height: int
+    format: str
+
+
+class RevisionOut(BaseModel):
+    """A finished turn of a session."""
+
+    n: int
+    at: str
+    request: str
+    seconds: float
+    shots: int
+    regenerated: list[str]
+
+
+class SessionOut(BaseModel):
+    """A session: its revisions and the jobs that made them."""
+
+    name: str
+    model: str
+    revisions: list[RevisionOut]
+    jobs: list[dict[str, str]]
+
+
+class ErrorOut(BaseModel):
+    """Every error reply."""
+
+    detail: str | list[Any]
+    limit: str | None = None

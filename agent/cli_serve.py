@@ -1,0 +1,155 @@
+"""``longcut serve | submit | status | wait``: the job API server and its command-line client."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from longcut.agent.cli import app
+from longcut.errors import InputError
+
+console = Console(stderr=True)
+out_console = Console()
+log = logging.getLogger(__name__)
+
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535),
+    workers: int = typer.Option(1, "--workers", min=0, max=64, help="Worker processes (0: accept jobs only)."),
+    models: str = typer.Option("tiny", "--models", help="Comma-separated models clients may choose (or module:Class)."),
+    planners: str = typer.Option("offline", "--planners", help="Comma-separated planners clients may choose."),
+    max_seconds: float = typer.Option(600.0, "--max-seconds", min=1.0, help="Longest video a job may ask for."),
+    max_active_jobs: int = typer.Option(20, "--max-active-jobs", min=1, help="Queued + running jobs per token."),
+    max_references: int = typer.Option(7, "--max-references", min=0, max=7, help="Reference images per job."),
+    max_upload_mb: float = typer.Option(20.0, "--max-upload-mb", min=0.01, help="Largest reference image upload."),
+    lease_seconds: float = typer.Option(30.0, "--lease-seconds", min=1.0,
+                                        help="A job whose worker is silent this long is resumed by another."),
+) -> None:
+    """Run the HTTP job API with a pool of worker processes (docs at /docs)."""
+    import uvicorn
+
+    from longcut.agent.api import create_app
+    from longcut.agent.auth import TOKEN_FILE, load_tokens
+    from longcut.agent.jobs import ServerConfig
+    from longcut.agent.store import longcut_home
+    from longcut.models.backends.registry import _CUSTOM_RE, backend_names
+
+    model_list, planner_list = _split(models), _split(planners)
+    for m in model_list:
+        if m not in backend_names() and not _CUSTOM_RE.match(m):
+            raise InputError(f"--models: unknown model {m!r}; available: {', '.join(backend_names())} (or module:Class)")
+    for p in planner_list:
+        if p not in ("offline", "openai"):
+            raise InputError(f"--planners: unknown planner {p!r}; use offline and/or openai")
+    if not model_list or not planner_list:
+        raise InputError("--models and --planners need at least one entry each")
+    home = longcut_home()
+    tokens = load_tokens(home)
+    if tokens.created:
+        console.print(f"[bold]API token[/] (shown once; stored mode 600 in {home / TOKEN_FILE}):")
+        out_console.print(tokens.created)
+    cfg = ServerConfig(home=home, models=model_list, planners=planner_list, max_seconds=max_seconds,
+                       max_active_jobs=max_active_jobs, max_references=max_references,
+                       max_upload_bytes=int(max_upload_mb * 2**20), lease_seconds=lease_seconds)
+    config = uvicorn.Config(create_app(cfg, tokens, workers), host=host, port=port, log_level="warning",
+                            timeout_graceful_shutdown=3)
+    console.print(f"longcut job API on http://{host}:{port} ({workers} workers; docs at /docs)")
+    uvicorn.Server(config).run()
+
+
+def _client(server: str | None, token: str | None):
+    from longcut.agent.auth import client_token
+    from longcut.agent.store import longcut_home
+    from longcut.client import Client
+
+    url = server or os.environ.get("LONGCUT_SERVER") or DEFAULT_SERVER
+    return Client(url, client_token(longcut_home(), token))
+
+
+_SERVER = typer.Option(None, "--server", help=f"API URL (default: $LONGCUT_SERVER or {DEFAULT_SERVER}).")
+_TOKEN = typer.Option(None, "--token", help="API token (default: $LONGCUT_API_TOKEN or $LONGCUT_HOME/api-token).")
+
+
+@app.command()
+def submit(
+    request: str = typer.Argument(..., help="What the video shows, in plain words."),
+    seconds: float | None = typer.Option(None, "--seconds"),
+    model: str | None = typer.Option(None, "--model", help="One of the server's models."),
+    planner: str | None = typer.Option(None, "--planner"),
+    seed: int = typer.Option(0, "--seed", min=0),
+    ref: list[str] = typer.Option([], "--ref", help="NAME=PATH of a reference image (uploaded first)."),
+    idempotency_key: str | None = typer.Option(None, "--idempotency-key", help="Same key, same job."),
+    server: str | None = _SERVER,
+    token: str | None = _TOKEN,
+) -> None:
+    """Submit a job to a server; prints its id."""
+    from longcut.agent.cli_make import _parse_refs
+
+    with _client(server, token) as api:
+        job = api.submit(request, seconds=seconds, model=model, planner=planner, seed=seed,
+                         references=_parse_refs(ref), idempotency_key=idempotency_key)
+    console.print(f"job {job['id']} {job['status']} (session {job['session']})")
+    out_console.print(job["id"])
+
+
+@app.command()
+def status(
+    job_id: str = typer.Argument(...),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole status as JSON."),
+    server: str | None = _SERVER,
+    token: str | None = _TOKEN,
+) -> None:
+    """Show a job's status and progress."""
+    with _client(server, token) as api:
+        job = api.status(job_id)
+    if as_json:
+        out_console.print_json(json.dumps(job))
+        return
+    p = job["progress"]
+    shot = f", shot {p['shot_index']} of {p['shots']}" if p.get("shot_index") else ""
+    out_console.print(f"{job['id']}  {job['status']}  {p['percent']:.0f}%  {p.get('stage') or ''}{shot}"
+                      + (f"\nerror: {job['error']}" if job.get("error") else ""), highlight=False)
+
+
+@app.command()
+def wait(
+    job_id: str = typer.Argument(...),
+    out: Path | None = typer.Option(None, "-o", "--out", help="Download the video here (.mp4) when done."),
+    timeout: float | None = typer.Option(None, "--timeout", help="Give up after this many seconds."),
+    server: str | None = _SERVER,
+    token: str | None = _TOKEN,
+) -> None:
+    """Follow a job until it ends (progress bar), then download its video."""
+    from longcut.agent.cli_make import _Display
+    from longcut.agent.events import Event
+    from longcut.errors import LongcutError
+
+    if out is not None and out.suffix.lower() != ".mp4":
+        raise InputError(f"output {str(out)!r} must end in .mp4")
+    display = _Display()
+
+    def show(e: dict) -> None:
+        if e.get("stage") != "job":
+            display(Event(stage=e["stage"], message=e.get("message", ""), percent=e.get("percent") or 0.0))
+
+    with _client(server, token) as api, display.progress:
+        job = api.wait(job_id, timeout=timeout, on_event=show)
+    if job["status"] != "succeeded":
+        raise LongcutError(f"job {job_id} {job['status']}" + (f": {job['error']}" if job.get("error") else ""))
+    if out is not None:
+        with _client(server, token) as api:
+            api.download(job_id, out)
+    out_console.print(f"job {job_id} succeeded" + (f" → {out}" if out else ""))
