@@ -45,11 +45,11 @@ def serve(
     from longcut.agent.auth import TOKEN_FILE, load_tokens
     from longcut.agent.jobs import ServerConfig
     from longcut.agent.store import longcut_home
-    from longcut.models.backends.registry import _CUSTOM_RE, backend_names
+    from longcut.models.backends.registry import backend_names, is_custom_spec
 
     model_list, planner_list = _split(models), _split(planners)
     for m in model_list:
-        if m not in backend_names() and not _CUSTOM_RE.match(m):
+        if m not in backend_names() and not is_custom_spec(m):
             raise InputError(f"--models: unknown model {m!r}; available: {', '.join(backend_names())} (or module:Class)")
     for p in planner_list:
         if p not in ("offline", "openai"):

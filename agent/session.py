@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class Options:
     listeners: list[Callable[[Event], None]] = field(default_factory=list)
     video_model: VideoModel | None = None  # injected (tests, the job API's warm worker)
     planner_impl: Planner | None = None
+    cancel: threading.Event | None = None  # set it to stop the turn at the next chunk (the job API's cancel)
 
 
 @dataclass
@@ -93,7 +95,8 @@ def _runtime(store: ProjectStore, opts: Options, model_name: str) -> Runtime:
 
         model = load_backend(model_name, opts.weights)
     return Runtime(store=store, model=model, planner=_planner(opts), vocabulary=vocabulary_for(model.info.name),
-                   events=EventSink(opts.listeners), max_tries=opts.max_tries)
+                   events=EventSink(opts.listeners), max_tries=opts.max_tries,
+                   cancel=opts.cancel if opts.cancel is not None else threading.Event())
 
 
 def _copy_reference(folder: Path, name: str, src: Path) -> Reference:

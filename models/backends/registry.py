@@ -60,6 +60,11 @@ def backend_names() -> list[str]:
     return sorted(LOADERS)
 
 
+def is_custom_spec(name: str) -> bool:
+    """Whether ``name`` has the ``module:Class`` form of a custom backend."""
+    return bool(_CUSTOM_RE.match(name))
+
+
 def _custom(spec: str, weights: Path | None) -> VideoModel:
     module, _, cls_name = spec.partition(":")
     try:

@@ -124,3 +124,22 @@ def test_a_model_without_reference_input_still_makes_the_video(sessions):
     res = sessions.make(REQUEST, name="ball", opts=opts(model, listeners=[events.append]))
     assert res.project.references and all(len(c.references) == 0 for c in model.calls)
     assert any("takes 0 reference" in e.message for e in events)
+
+
+def test_a_cancelled_turn_stops_and_leaves_no_render(sessions):
+    import threading
+
+    from longcut.agent.shots import Cancelled
+
+    stop = threading.Event()
+    seen = []
+
+    def listener(e):
+        seen.append(e)
+        if e.stage == "shots":
+            stop.set()  # cancel as soon as generation starts
+
+    with pytest.raises(Cancelled):
+        sessions.make(REQUEST, name="ball", opts=opts(WorldOracleModel(), listeners=[listener], cancel=stop))
+    folder = sessions.store.folder("ball")
+    assert not list(folder.glob("renders/*.mp4")) and not list(folder.glob("shots/*/*.mp4"))
