@@ -21,7 +21,6 @@ from longcut.errors import InputError
 
 HISTORY_SUFFIX = ".history.safetensors"
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
-MAX_REF_BYTES = 20 * 1024 * 1024
 
 
 def history_path(video: Path) -> Path:
@@ -38,18 +37,9 @@ def load_backend(model: str = "tiny", weights: Path | None = None):
 
 def read_reference(path: Path):
     """A reference image file → uint8 (h, w, 3) RGB array."""
-    import numpy as np
-    from PIL import Image, UnidentifiedImageError
+    from longcut.tools.images import read_rgb_array
 
-    if not path.is_file():
-        raise InputError(f"reference image {str(path)!r} does not exist")
-    if path.stat().st_size > MAX_REF_BYTES:
-        raise InputError(f"reference image {str(path)!r} is over {MAX_REF_BYTES // 2**20} MiB")
-    try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as err:
-        raise InputError(f"reference image {str(path)!r} could not be read: {err}") from err
+    return read_rgb_array(path, "reference image")
 
 
 @app.command()

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
 from longcut.agent.events import Event, EventSink
 from longcut.agent.graph import checkpointer, run_turn
 from longcut.agent.planner import DEFAULT_SECONDS, Planner
@@ -37,12 +35,12 @@ from longcut.agent.store import ProjectStore
 from longcut.agent.vocabulary import vocabulary_for
 from longcut.errors import InputError
 from longcut.models.backends.base import VideoModel
+from longcut.tools.images import read_image_file
 from longcut.tools.media import probe
 from longcut.tools.paths import atomic_output
 
 log = logging.getLogger(__name__)
 
-MAX_REF_BYTES = 20 * 1024 * 1024
 MAX_MUSIC_BYTES = 200 * 1024 * 1024
 
 
@@ -103,17 +101,7 @@ def _copy_reference(folder: Path, name: str, src: Path) -> Reference:
     ref_id = slugify(name)
     if ref_id != name:
         raise InputError(f"reference name {name!r} may use only lower-case letters, digits, '-' and '_'")
-    if not src.is_file():
-        raise InputError(f"reference image {str(src)!r} does not exist")
-    if src.stat().st_size > MAX_REF_BYTES:
-        raise InputError(f"reference image {str(src)!r} is over {MAX_REF_BYTES // 2**20} MB")
-    try:
-        with Image.open(src) as im:
-            if im.format not in ("PNG", "JPEG"):
-                raise InputError(f"reference image {str(src)!r} is {im.format}; use PNG or JPEG")
-            rgb = im.convert("RGB")
-    except (UnidentifiedImageError, OSError) as err:
-        raise InputError(f"reference {str(src)!r} is not a readable PNG or JPEG image") from err
+    rgb = read_image_file(src, "reference image")
     rel = f"refs/{ref_id}.png"
     with atomic_output(folder / rel) as tmp:
         rgb.save(tmp, format="PNG")

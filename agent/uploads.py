@@ -10,23 +10,21 @@ A job copies the images it uses into its own project folder (``refs/``).
 
 from __future__ import annotations
 
-import io
 import logging
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from longcut.agent.jobs import QueueLimit, new_id
 from longcut.errors import InputError
+from longcut.tools import images
 from longcut.tools.paths import atomic_output
 
 log = logging.getLogger(__name__)
 
 UPLOAD_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-FORMATS = ("PNG", "JPEG")
 
 
 @dataclass(frozen=True)
@@ -55,28 +53,8 @@ def upload_path(home: Path, owner: str, upload_id: str) -> Path | None:
 
 
 def decode_image(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
-    """Read ``data`` as a PNG or JPEG image and decode it fully: (RGB image, format).
-
-    ``InputError`` says what is wrong.
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
-                fmt, (w, h) = probe.format, probe.size
-                if fmt not in FORMATS:
-                    raise InputError(f"the upload is {fmt or 'not an image'}; only PNG or JPEG images are accepted")
-                if w * h > max_pixels:
-                    raise InputError(f"the image is {w}x{h}; limit max_image_pixels={max_pixels} pixels")
-                probe.verify()
-            with Image.open(io.BytesIO(data)) as im:
-                im.load()
-                return im.convert("RGB"), fmt
-    except InputError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as err:
-        raise InputError("the upload is not a readable PNG or JPEG image") from err
+    """Read ``data`` as a PNG or JPEG image and decode it fully: (RGB image, format)."""
+    return images.decode_image(data, max_pixels, what="the upload")
 
 
 def store_upload(home: Path, owner: str, data: bytes, max_bytes: int, max_pixels: int,

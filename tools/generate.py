@@ -14,18 +14,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from longcut.errors import InputError
 from longcut.models.backends.base import ClipRequest, History, VideoModel, history_path_for
+from longcut.tools.images import read_rgb_array
 from longcut.tools.media import VideoWriter
 from longcut.tools.paths import ProjectFolder, atomic_output
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (frames done, frames total)
-MAX_IMAGE_PIXELS = 4096 * 4096
 
 
 class GenerateClipArgs(BaseModel):
@@ -54,14 +54,7 @@ class ClipResult(BaseModel):
 
 def load_reference(project: ProjectFolder, user_path: str) -> np.ndarray:
     """A reference image from the project as uint8 (h, w, 3); a non-image is a clear error."""
-    path = project.resolve(user_path)
-    try:
-        with Image.open(path) as im:
-            if im.width * im.height > MAX_IMAGE_PIXELS:
-                raise InputError(f"reference {user_path!r} is {im.width}x{im.height}; at most 4096x4096")
-            return np.asarray(im.convert("RGB"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError) as err:
-        raise InputError(f"reference {user_path!r} is not a readable PNG or JPEG image") from err
+    return read_rgb_array(project.resolve(user_path), f"reference {user_path!r}")
 
 
 def generate_clip(
