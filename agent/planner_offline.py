@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import re
 from dataclasses import dataclass, field, replace
 
 from longcut.agent.edits import edit_registry
@@ -232,8 +233,9 @@ class OfflinePlanner:
         reader = _ClauseReader(self.lexicon, self.fallback)
         drafts = [reader.read(c) for c in clauses]
         for name in req.supplied_refs:
+            said = re.compile(rf"(?<![\w-]){re.escape(name.replace('-', ' '))}(?![\w-])", re.IGNORECASE)
             for d in drafts:
-                if slugify(name) in slugify(d.clause).split("-"):
+                if said.search(d.clause.replace("-", " ")):
                     d.refs.append(slugify(name))
         continuous = [False] + [
             [s.key for s in drafts[i].subjects] == [s.key for s in drafts[i - 1].subjects]

@@ -131,3 +131,10 @@ def test_grammar_captions_rewrite_to_their_canonical_form(planner):
         want = parse_canonical(canonical_caption(scene))
         o, w = got.objects[0], want.objects[0]
         assert (o.colour, o.shape, o.motion, got.background) == (w.colour, w.shape, w.motion, want.background)
+
+
+@pytest.mark.parametrize("text", ["a red ball bounces on grass with the hero", "the hero, a red ball, bounces on grass",
+                                  "a red ball bounces on a long stretch of grass beside our friend the hero"])
+def test_a_supplied_reference_named_anywhere_is_attached(planner, text):
+    p = plan(planner, text, seconds=4, supplied_refs={"hero": "refs/hero.png"})
+    assert p.storyboard.shots[0].refs == ["hero"]
