@@ -474,6 +474,7 @@ def export_dit(run_dir: str | Path, out: str | Path, final: bool = False) -> dic
 def write_card(run_dir: Path, card: Path, state: dict, info: dict) -> None:
     """A model card from the run's checkpoint and metrics: command, seed, steps, wall time, figures."""
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()] if (run_dir / "metrics.jsonl").is_file() else []
+    rows = [r for r in rows if r.get("total_step", r["step"]) <= info["total_steps"]]  # up to this checkpoint
     losses = [r for r in rows if "loss" in r]
     evals = [r for r in rows if any(k.startswith("acc_") for k in r)]
     tc, cfg = state["train_config"], state["dit_config"]
@@ -489,10 +490,11 @@ def write_card(run_dir: Path, card: Path, state: dict, info: dict) -> None:
         f"patch {cfg['patch']}×{cfg['patch']} over {cfg['latent_channels']}×{cfg['latent_size']}×{cfg['latent_size']} latents; "
         f"history packing {cfg['pack_full']} full + {cfg['pack_half']} at 2× + {cfg['pack_quarter']} at 4× latent frames + anchor.",
         "",
-        "Command (resumes from the run folder; a new session starts from these weights with `--init`):",
+        "Commands (`train` resumes from its run folder's checkpoint; a later session, without",
+        "that folder, continues from these weights with `--init models/weights/dit`):",
         "",
         "```",
-        "python -m longcut.models.train_dit bank --out runs/dit_bank.pt",
+        "python -m longcut.models.train_dit bank --out runs/dit_bank.pt --scenes 1500 --clip-latents 21",
         f"python -m longcut.models.train_dit train --out {tc['out']} --steps {tc['steps']} --lr {tc['lr']} --batch {tc['batch']} --seed {tc['seed']}"
         + (f" --init {tc['init']}" if tc.get("init") else ""),
         f"python -m longcut.models.train_dit export --run {tc['out']} --out models/weights/dit",
