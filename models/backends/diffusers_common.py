@@ -22,6 +22,7 @@ context covers the seam; the frames of the prefix are dropped.
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import importlib.util
 import json
@@ -357,7 +358,7 @@ class Window:
     guidance: float
 
 
-class WindowedDiffusersModel:
+class WindowedDiffusersModel(abc.ABC):
     """The window loop shared by the diffusers backends; subclasses make one window.
 
     Frame bookkeeping (T = the VAE's time compression): a fresh shot starts with
@@ -460,9 +461,9 @@ class WindowedDiffusersModel:
                 history.extra["tail"] = torch.from_numpy(np.ascontiguousarray(joined[-tail:]))
             yield Chunk(index, start, frames, latents[:, :, n_lat - n_new:], history)
 
+    @abc.abstractmethod
     def _run_window(self, window: Window, on_step: StepCallback | None) -> tuple[np.ndarray, torch.Tensor]:
         """One pipeline call: uint8 frames (t, h, w, 3) of the whole window and its latents (1, c, t', h', w')."""
-        raise NotImplementedError
 
 
 def window_latents_for(window_frames: int, keep: int, t_scale: int) -> int:
