@@ -391,31 +391,16 @@ def _train_vae(
         bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{lr:.2e}")
         if on_step is not None:
             on_step(step, parts)
+        row = dict(step=step, wall_s=round(wall, 1), lr=lr, loss=loss.item(), grad_norm=grad_norm)
         if step % cfg.eval_every == 0 or step == cfg.steps:
             psnr = evaluate_vae(model, held_out)
             psnr_noisy = evaluate_vae(model, held_out, noise=model.cfg.latent_noise)
-            run.record(
-                step=step,
-                wall_s=round(wall, 1),
-                lr=lr,
-                loss=loss.item(),
-                grad_norm=grad_norm,
-                psnr=psnr,
-                psnr_noisy=psnr_noisy,
-                **parts,
-            )
+            run.record(**row, psnr=psnr, psnr_noisy=psnr_noisy, **parts)
             if psnr > best:
                 best = psnr
                 save_vae(model, run.path / "best")
         elif step % 25 == 0:
-            run.record(
-                step=step,
-                wall_s=round(wall, 1),
-                lr=lr,
-                loss=loss.item(),
-                grad_norm=grad_norm,
-                **parts,
-            )
+            run.record(**row, **parts)
         if time.monotonic() - t_ckpt >= cfg.ckpt_every_s:
             checkpoint()
             t_ckpt = time.monotonic()
