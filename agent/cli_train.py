@@ -37,6 +37,10 @@ def train_vae_command(
     eval_every: int = typer.Option(250, help="Held-out PSNR every this many steps."),
     seed: int = typer.Option(0, help="Seed for sampling and noise."),
     init: str = typer.Option("", help="Start a new run from these VAE weights."),
+    freeze_encoder: bool = typer.Option(
+        False, "--freeze-encoder", help="Train the decoder only (needs --init): latents, and a DiT on them, stay valid."
+    ),
+    mse_weight: float = typer.Option(0.0, help="Weight of an MSE term added to the L1 + edge loss."),
     resume: bool = typer.Option(
         True, "--resume/--no-resume", help="Continue from the run folder's checkpoint."
     ),
@@ -63,6 +67,8 @@ def train_vae_command(
         eval_every=eval_every,
         seed=seed,
         init=init,
+        freeze_encoder=freeze_encoder,
+        mse_weight=mse_weight,
     )
     train_vae(cfg, resume=resume, progress=progress)
     console.print(f"[green]done:[/] {out} (best weights: {out / 'best.safetensors'})")

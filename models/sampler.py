@@ -43,8 +43,13 @@ def rf_loss(
     cond,
     generator: torch.Generator | None = None,
     t: torch.Tensor | None = None,
+    weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Mean squared error between predicted and true velocity for clean latents ``x0`` (bcthw)."""
+    """Mean squared error between predicted and true velocity for clean latents ``x0`` (bcthw).
+
+    ``weight`` (broadcastable to ``x0``) makes it a weighted mean, normalised
+    by the weights' mean so its scale stays that of the plain loss.
+    """
     b = x0.shape[0]
     if t is None:
         t = training_t(b, generator)
@@ -52,7 +57,10 @@ def rf_loss(
     tb = t.view(b, *([1] * (x0.ndim - 1)))
     xt = (1 - tb) * x0 + tb * noise
     v = model(xt, t, cond)
-    return F.mse_loss(v, noise - x0)
+    if weight is None:
+        return F.mse_loss(v, noise - x0)
+    weight = weight.expand_as(x0)
+    return ((v - (noise - x0)) ** 2 * weight).sum() / weight.sum()
 
 
 @dataclass(frozen=True)

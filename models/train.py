@@ -229,6 +229,7 @@ class VAETrainConfig:
     lr_floor: float = 0.05
     kl_weight: float = 1e-3
     edge_weight: float = 0.5
+    mse_weight: float = 0.0  # an MSE term: PSNR is an MSE figure, L1 alone leaves it on the table
     cache_clips: int = 6000
     cache_frames: int = 17
     eval_clips: int = 16
@@ -238,6 +239,7 @@ class VAETrainConfig:
     seed: int = 0
     threads: int = 2
     init: str = ""  # start a new run from these VAE weights (e.g. a synthetic pre-train)
+    freeze_encoder: bool = False  # train the decoder only: the latent space (and any DiT on it) stays valid
 
 
 def psnr_uint8(a: np.ndarray, b: np.ndarray) -> float:
@@ -293,12 +295,13 @@ def vae_loss(
         recon.diff(dim=-2) - video.diff(dim=-2)
     ).abs().mean()
     kl = 0.5 * mean.pow(2).mean()
-    loss = l1 + cfg.edge_weight * edge + cfg.kl_weight * kl
+    mse = F.mse_loss(recon, video)
+    loss = l1 + cfg.edge_weight * edge + cfg.kl_weight * kl + cfg.mse_weight * mse
     return loss, {
         "l1": l1.item(),
         "edge": edge.item(),
         "kl": kl.item(),
-        "mse": F.mse_loss(recon, video).item(),
+        "mse": mse.item(),
     }
 
 
@@ -341,8 +344,13 @@ def _train_vae(
         )
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
+    if cfg.freeze_encoder and not cfg.init:
+        raise InputError("freeze_encoder needs init: the weights whose encoder is kept")
     model = VideoVAE(vae_config(cfg.preset))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), weight_decay=0.0)
+    if cfg.freeze_encoder:
+        model.encoder.requires_grad_(False)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(trainable, lr=cfg.lr, betas=(0.9, 0.99), weight_decay=0.0)
     step, wall, best = 0, 0.0, -1.0
     if state is not None:
         model.load_state_dict(state["model"])
@@ -383,7 +391,7 @@ def _train_vae(
         loss, parts = vae_loss(model, sample(), cfg)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0).item()
+        grad_norm = torch.nn.utils.clip_grad_norm_(trainable, 1.0).item()
         opt.step()
         step += 1
         wall += time.monotonic() - t0
@@ -447,7 +455,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="what", required=True)
     vae = sub.add_parser("vae", help="train the VAE")
     for f in fields(VAETrainConfig):
-        vae.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
+        flag = f"--{f.name.replace('_', '-')}"
+        if isinstance(f.default, bool):
+            vae.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+        else:
+            vae.add_argument(flag, type=type(f.default), default=f.default)
     vae.add_argument("--no-resume", action="store_true")
     export = sub.add_parser("vae-export", help="ship a run's best weights")
     export.add_argument("--run", default="runs/vae")

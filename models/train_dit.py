@@ -80,6 +80,7 @@ class LatentBank:
     caption_ids: torch.Tensor  # (n, k) long: caption 0 canonical, then variants
     text: torch.Tensor  # (n_captions, 32, 384) MiniLM states
     text_mask: torch.Tensor  # (n_captions, 32) bool
+    objects: torch.Tensor | None = None  # (n, T, h, w) bool: latent pixels an object shows in
 
     def save(self, path: Path) -> None:
         """Write atomically."""
@@ -91,6 +92,18 @@ class LatentBank:
     def load(cls, path: Path) -> LatentBank:
         """Read a bank written by ``save``."""
         return cls(**torch.load(path, weights_only=True))
+
+
+def latent_object_mask(mask: np.ndarray, factor: int, t_group: int = 4) -> np.ndarray:
+    """A pixel object mask ``(F, H, W)`` on the causal VAE's latent grid: ``(T, H/f, W/f)``.
+
+    Latent 0 covers frame 0 and latent k frames ``4k-3 … 4k``, as the VAE
+    groups them; a latent pixel is marked if any pixel of its block is.
+    """
+    f, hh, ww = mask.shape
+    cells = mask.reshape(f, hh // factor, factor, ww // factor, factor).any(axis=(2, 4))
+    groups = [cells[:1]] + [cells[i : i + t_group] for i in range(1, f, t_group)]
+    return np.stack([g.any(axis=0) for g in groups])
 
 
 def encode_captions(captions: list[str], encoder=None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -116,7 +129,7 @@ def build_bank(vae, n_scenes: int, clip_latents: int, variants: int = 2, seed0: 
     from longcut.models.vae import frames_to_bcthw
 
     n_frames = 1 + 4 * (clip_latents - 1)
-    latents, refs, n_obj, captions = [], [], [], []
+    latents, refs, n_obj, captions, objects = [], [], [], [], []
     seed = seed0
     bar = tqdm(total=n_scenes, desc="latent bank", mininterval=10)
     while len(latents) < n_scenes:
@@ -127,6 +140,8 @@ def build_bank(vae, n_scenes: int, clip_latents: int, variants: int = 2, seed0: 
             continue
         frames = world.render_frames(scene, 0, n_frames, size=world.FRAME_SIZE)
         latents.append(vae.normalize(vae.encode(frames_to_bcthw(frames)))[0].half())  # c T h w
+        factor = world.FRAME_SIZE // vae.cfg.latent_size
+        objects.append(torch.from_numpy(latent_object_mask(world.object_mask(scene, 0, n_frames), factor)))
         r = torch.zeros(2, vae.cfg.latent_channels, vae.cfg.latent_size, vae.cfg.latent_size)
         for j, obj in enumerate(scene.objects[:2]):
             img = world.render_reference(obj)
@@ -146,6 +161,7 @@ def build_bank(vae, n_scenes: int, clip_latents: int, variants: int = 2, seed0: 
         caption_ids=torch.tensor([[index[c] for c in cs] for cs in captions]),
         text=text,
         text_mask=mask,
+        objects=torch.stack(objects),
     )
 
 
@@ -206,6 +222,7 @@ class DiTTrainConfig:
     p_canonical: float = 0.7
     p_short_chunk: float = 0.15  # a chunk shorter than chunk_latents (a shot's last)
     history_noise: float = 0.3  # augmentation level ~ U(0, this) for half the items
+    object_weight: float = 5.0  # loss weight on latent pixels an object shows in is 1 + this
     eval_every: int = 300
     eval_prompts: int = 12
     ckpt_every_s: float = 240.0
@@ -215,8 +232,16 @@ class DiTTrainConfig:
     init: str = ""  # start a new run from these DiT weights (e.g. the shipped in-training ones)
 
 
-def sample_batch(bank: LatentBank, tc: DiTTrainConfig, cfg: DiTConfig, rng: np.random.Generator, g: torch.Generator) -> tuple[torch.Tensor, DiTCond]:
-    """One training batch: clean target latents ``(b, c, t, h, w)`` and their conditioning."""
+def sample_batch(
+    bank: LatentBank, tc: DiTTrainConfig, cfg: DiTConfig, rng: np.random.Generator, g: torch.Generator
+) -> tuple[torch.Tensor, DiTCond, torch.Tensor | None]:
+    """One training batch: clean target latents ``(b, c, t, h, w)``, their conditioning, loss weights.
+
+    The weights ``(b, 1, t, h, w)`` (None without an object mask in the bank)
+    lift the object's latent pixels: left plain, a background that fills 95%
+    of the frame dominates the loss, and a run learns backgrounds perfectly
+    while colour and shape stay at chance (measured: 2,900 steps, ≈0.1).
+    """
     b = tc.batch
     n, c, total, h, w = bank.latents.shape
     spec = cfg.packing
@@ -239,6 +264,9 @@ def sample_batch(bank: LatentBank, tc: DiTTrainConfig, cfg: DiTConfig, rng: np.r
         start = int(rng.integers(1, total - chunk + 1))
         length = chunk
     x0 = bank.latents[idx, :, start : start + length].float()  # b c t h w
+    weight = None
+    if bank.objects is not None and tc.object_weight:
+        weight = 1.0 + tc.object_weight * bank.objects[idx, None, start : start + length].float()
 
     # text: canonical or a variant, dropped per item
     k = bank.caption_ids.shape[1]
@@ -265,7 +293,7 @@ def sample_batch(bank: LatentBank, tc: DiTTrainConfig, cfg: DiTConfig, rng: np.r
         recent = (1 - s) * recent + s * torch.randn(recent.shape, generator=g)
         anchor = (1 - s) * anchor + s * torch.randn(anchor.shape, generator=g)
     ctx = pack_context(references=refs, recent=recent, anchor=anchor, anchor_lag=max(start, 1), spec=spec, p=cfg.patch)
-    return x0, DiTCond(text, mask, ctx, sigma if ctx is not None else None)
+    return x0, DiTCond(text, mask, ctx, sigma if ctx is not None else None), weight
 
 
 # ---------------------------------------------------------------------------
@@ -319,9 +347,11 @@ class EMA:
             e.lerp_(p.detach(), 1 - d)
 
 
-def train_step(model: DiT, opt: torch.optim.Optimizer, x0: torch.Tensor, cond: DiTCond, g: torch.Generator) -> tuple[float, float]:
-    """One optimiser step on the rectified-flow loss; returns (loss, grad norm)."""
-    loss = rf_loss(model, x0, cond, generator=g)
+def train_step(
+    model: DiT, opt: torch.optim.Optimizer, x0: torch.Tensor, cond: DiTCond, g: torch.Generator, weight: torch.Tensor | None = None
+) -> tuple[float, float]:
+    """One optimiser step on the (weighted) rectified-flow loss; returns (loss, grad norm)."""
+    loss = rf_loss(model, x0, cond, generator=g, weight=weight)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0).item()
@@ -409,8 +439,8 @@ def train_dit(tc: DiTTrainConfig, bank: LatentBank | None = None, vae=None, resu
         lr = cosine_lr(step, tc.lr, tc.warmup, progress, tc.lr_floor)
         for group in opt.param_groups:
             group["lr"] = lr
-        x0, cond = sample_batch(bank, tc, cfg, rng, g)
-        loss, grad_norm = train_step(model, opt, x0, cond, g)
+        x0, cond, weight = sample_batch(bank, tc, cfg, rng, g)
+        loss, grad_norm = train_step(model, opt, x0, cond, g, weight)
         ema.update(model, step)
         step += 1
         wall += time.monotonic() - t0

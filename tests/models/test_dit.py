@@ -5,7 +5,13 @@ import torch
 from longcut.errors import InputError
 from longcut.models.context import pack_context
 from longcut.models.dit import DiT, DiTCond, DiTConfig, dit_config, load_dit, save_dit
-from longcut.models.train_dit import DiTTrainConfig, random_bank, sample_batch, train_step
+from longcut.models.train_dit import (
+    DiTTrainConfig,
+    latent_object_mask,
+    random_bank,
+    sample_batch,
+    train_step,
+)
 
 from tests.models.dit_helpers import make_cond, one_thread, randomise_output  # noqa: F401
 
@@ -63,8 +69,8 @@ def test_micro_training_steps_reduce_the_loss():
     rng, g = np.random.default_rng(0), torch.Generator().manual_seed(0)
     losses = []
     for _ in range(60):
-        x0, cond = sample_batch(bank, tc, cfg, rng, g)
-        losses.append(train_step(model, opt, x0, cond, g)[0])
+        x0, cond, weight = sample_batch(bank, tc, cfg, rng, g)
+        losses.append(train_step(model, opt, x0, cond, g, weight)[0])
     assert np.mean(losses[-10:]) < 0.6 * np.mean(losses[:10])
 
 
@@ -86,3 +92,27 @@ def test_training_run_resumes_and_exports(tmp_path):
     tc2 = DiTTrainConfig(preset="micro", out=str(tmp_path / "run2"), steps=2, batch=4, eval_every=0, init=str(tmp_path / "w" / "dit"))
     train_dit(tc2, bank=bank, progress=False)
     assert export_dit(tmp_path / "run2", tmp_path / "w2" / "dit")["total_steps"] == 9
+
+
+def test_latent_object_mask_follows_the_vae_time_groups():
+    mask = np.zeros((9, 64, 64), dtype=bool)
+    mask[5, 10, 40] = True  # frame 5 → latent 2 (frames 5…8), cell (1, 5)
+    lat = latent_object_mask(mask, 8)
+    assert lat.shape == (3, 8, 8)
+    assert lat[2, 1, 5] and lat.sum() == 1
+    mask[0, 63, 0] = True  # frame 0 is latent 0 alone
+    assert latent_object_mask(mask, 8)[0, 7, 0]
+
+
+def test_batches_weight_the_objects():
+    bank = random_bank(8, channels=4, clip_latents=6)
+    objects = torch.zeros(8, 6, 8, 8, dtype=torch.bool)
+    objects[:, :, 2:4, 2:4] = True
+    bank.objects = objects
+    cfg = dit_config("micro")
+    tc = DiTTrainConfig(batch=4, object_weight=5.0)
+    x0, _, weight = sample_batch(bank, tc, cfg, np.random.default_rng(0), torch.Generator().manual_seed(0))
+    assert weight.shape == (4, 1, x0.shape[2], 8, 8)
+    assert weight[:, :, :, 2, 2].eq(6.0).all() and weight[:, :, :, 0, 0].eq(1.0).all()
+    tc = DiTTrainConfig(batch=4, object_weight=0.0)
+    assert sample_batch(bank, tc, cfg, np.random.default_rng(0), torch.Generator().manual_seed(0))[2] is None

@@ -54,3 +54,23 @@ def test_settings_are_validated():
         SamplerSettings(steps=0)
     with pytest.raises(InputError, match="guidance"):
         SamplerSettings(guidance=-1)
+
+
+def test_rf_loss_weights_count_where_they_are_large():
+    x0 = torch.zeros(1, 2, 1, 4, 4)
+    t = torch.full((1,), 0.5)
+
+    def wrong_left(x, t, c):  # exact velocity except in the left half
+        v = noise - x0
+        v[..., :2] += 1.0
+        return v
+
+    noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(3))
+    left = torch.zeros(1, 1, 1, 4, 4)
+    left[..., :2] = 1.0
+    g = lambda: torch.Generator().manual_seed(3)  # noqa: E731 - the loss draws the same noise
+    plain = rf_loss(wrong_left, x0, None, generator=g(), t=t)
+    assert torch.isclose(plain, torch.tensor(0.5))
+    assert torch.isclose(rf_loss(wrong_left, x0, None, generator=g(), t=t, weight=torch.ones_like(left)), plain)
+    assert torch.isclose(rf_loss(wrong_left, x0, None, generator=g(), t=t, weight=1 + 9 * left), torch.tensor(10 / 11))
+    assert rf_loss(wrong_left, x0, None, generator=g(), t=t, weight=1 - left).item() < 1e-10

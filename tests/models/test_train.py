@@ -109,3 +109,21 @@ def test_cli_trains_resumes_and_validates(tmp_path):
     assert bad.value.code == 2
     with pytest.raises(InputError, match="unknown VAE preset"):
         train_vae(tiny_cfg(tmp_path, preset="vae-huge"), resume=False, progress=False)
+
+
+def test_decoder_only_run_keeps_the_encoder_and_its_latents(tmp_path):
+    first = tiny_cfg(tmp_path, steps=6, eval_every=6)
+    train_vae(first, progress=False)
+    init = tmp_path / "run" / "best"
+    with pytest.raises(InputError, match="needs init"):
+        train_vae(tiny_cfg(tmp_path, out=str(tmp_path / "bad"), freeze_encoder=True), progress=False)
+    tuned = train_vae(
+        tiny_cfg(tmp_path, out=str(tmp_path / "dec"), steps=6, eval_every=6, init=str(init),
+                 freeze_encoder=True, mse_weight=10.0),
+        progress=False,
+    )  # fmt: skip
+    before = load_vae(init)
+    for (name, a), b in zip(before.state_dict().items(), tuned.state_dict().values(), strict=True):
+        if name.startswith("encoder."):
+            assert torch.equal(a, b), name
+    assert any(not torch.equal(a, b) for a, b in zip(before.decoder.parameters(), tuned.decoder.parameters(), strict=True))

@@ -21,15 +21,17 @@ from longcut.models.world import (
     SYNONYMS,
     ObjectSpec,
     SceneSpec,
+    background_rows,
     canonical_caption,
     caption,
+    object_mask,
     parse_canonical,
     render_frames,
     render_reference,
     sample_scene,
     shape_extent,
 )
-from longcut.models.world_geometry import object_track
+from longcut.models.world_geometry import event_blend, object_track
 
 SEEDS = range(300)
 
@@ -246,3 +248,16 @@ def test_varied_captions_say_exactly_the_attributes():
         assert speeds == ([] if o.motion == "still" else [o.speed]), text
     assert len(texts) == len(SEEDS)  # varied
     assert caption(sample_scene(1), random.Random(3)) == caption(sample_scene(1), random.Random(3))
+
+
+def test_object_mask_marks_the_objects_and_nothing_else():
+    scene = sample_scene(7, n_objects=1, motion="still", size="big", background="grass")
+    mask = object_mask(scene, 0, 3)
+    assert mask.shape == (3, FRAME_SIZE, FRAME_SIZE) and mask.dtype == bool
+    x, y, _ = object_track(scene.objects[0], np.arange(3.0))
+    assert mask[0, int(y[0]), int(x[0])]  # the centroid is object
+    assert 0.01 < mask.mean() < 0.5  # an object, not the frame
+    frames = render_frames(scene, 0, 1).astype(float)[0]
+    bare = np.broadcast_to(background_rows(scene.background, FRAME_SIZE, event_blend(scene, np.zeros(1)))[0, :, None, :], frames.shape)
+    assert np.abs(frames - bare)[~mask[0]].max() <= 3  # unmarked pixels are the bare background
+    assert np.abs(frames - bare)[mask[0]].max(axis=-1).min() > 2
