@@ -116,6 +116,7 @@ def refine(
     planner: str = typer.Option("offline", "--planner"),
     base_url: str | None = typer.Option(None, "--base-url"),
     llm_model: str = typer.Option("gpt-4o-mini", "--llm-model"),
+    weights: Path | None = typer.Option(None, "--weights", help="Local weights folder of the session's model."),
 ) -> None:
     """Change a session's video; only shots whose content changed are generated again."""
     from longcut.agent.session import Sessions
@@ -124,7 +125,7 @@ def refine(
     display = _Display()
     with display.progress:
         model = sessions.store.load(session).model
-        result = sessions.refine(session, feedback, opts=_options(model, planner, base_url, llm_model, display))
+        result = sessions.refine(session, feedback, opts=_options(model, planner, base_url, llm_model, display, weights))
     _finish(result, out)
 
 
@@ -160,6 +161,7 @@ def chat(
     out: Path = typer.Option(Path("longcut-chat.mp4"), "-o", "--out"),
     planner: str = typer.Option("offline", "--planner"),
     model: str = typer.Option("tiny", "--model"),
+    weights: Path | None = typer.Option(None, "--weights", help="Local weights folder for --model (docs/gpu.md)."),
     base_url: str | None = typer.Option(None, "--base-url"),
     llm_model: str = typer.Option("gpt-4o-mini", "--llm-model"),
 ) -> None:
@@ -178,7 +180,7 @@ def chat(
         display = _Display()
         try:
             with display.progress:
-                opts = _options(model, planner, base_url, llm_model, display)
+                opts = _options(model, planner, base_url, llm_model, display, weights)
                 if name is None or not sessions.store.exists(name):
                     result = sessions.make(line, name=name, opts=opts)
                     name = result.project.name

@@ -5,9 +5,16 @@ planner through tool calling (schemas derived by the registry), the offline
 planner by parsing the feedback itself. Each tool validates its arguments,
 applies one change to a *copy* of the storyboard and returns it, so a failed
 turn changes nothing. Shots are named by id (``s1``) or by 1-based position.
+
+An LLM reads what an edit did as ``storyboard_diff`` (the changed fields, not
+the whole storyboard: that would be resent with every result), and reads the
+storyboard itself through the read-only ``get_storyboard`` (``READ_TOOLS``),
+in the same compact form (``board_view``) it was first shown.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -158,9 +165,94 @@ def set_title(args: SetTitleArgs, board: Storyboard) -> Storyboard:
     return _validated(board.model_copy(update={"title": args.title or None}, deep=True))
 
 
-def edit_registry() -> ToolRegistry:
-    """The storyboard-edit tools, as the planner sees them."""
+# ---------------------------------------------------------------------------
+# What an LLM reads: the storyboard, compactly, and what an edit changed
+# ---------------------------------------------------------------------------
+
+_NO_SEEDS = {"shots": {"__all__": {"seed"}}}  # seeds mean nothing to the LLM; new_seed asks for a new one
+
+
+def board_view(board: Storyboard) -> dict[str, Any]:
+    """The storyboard as an LLM sees it: complete, but without defaults and seeds."""
+    return board.model_dump(mode="json", exclude_defaults=True, exclude=_NO_SEEDS)
+
+
+def _shot_view(shot: Shot) -> dict[str, Any]:
+    return shot.model_dump(mode="json", exclude_defaults=True, exclude={"seed"})
+
+
+def _field_change(shot: Shot, position: int, name: str, old: Any, new: Any) -> dict[str, Any]:
+    if name == "seed":
+        old, new = "current take", "new take"
+    return {"shot": shot.id, "position": position, "field": name, "old": old, "new": new}
+
+
+def storyboard_diff(old: Storyboard, new: Storyboard) -> dict[str, Any]:
+    """What changed from ``old`` to ``new``, with a one-line summary; unchanged shots are not mentioned.
+
+    Keys (each only when not empty): ``changes`` (field, old and new value;
+    ``shot`` and its 1-based ``position`` for a shot's field), ``added``
+    (the new shots with their ids), ``removed`` (id and former position),
+    ``order`` (all ids, when shots were reordered).
+    """
+    before = {s.id: (i + 1, s) for i, s in enumerate(old.shots)}
+    after = {s.id: (i + 1, s) for i, s in enumerate(new.shots)}
+    changes: list[dict[str, Any]] = [
+        {"field": name, "old": getattr(old, name), "new": getattr(new, name)}
+        for name in ("title", "style") if getattr(old, name) != getattr(new, name)
+    ]
+    for position, shot in after.values():
+        if shot.id in before:
+            was = before[shot.id][1].model_dump(mode="json")
+            now = shot.model_dump(mode="json")
+            changes += [_field_change(shot, position, k, was[k], now[k]) for k in now if was[k] != now[k]]
+    added = [{"position": p, "shot": _shot_view(s)} for p, s in after.values() if s.id not in before]
+    removed = [{"shot": s.id, "position": p} for p, s in before.values() if s.id not in after]
+    kept = [i for i in after if i in before]
+    reordered = kept != [i for i in before if i in after]
+    shifted = any(before[i][0] != after[i][0] for i in kept)
+
+    fields: dict[str, list[str]] = {}  # what changed, by shot id ("" for the whole video)
+    for c in changes:
+        fields.setdefault(c.get("shot", ""), []).append(c["field"])
+    said = [f"{shot} {', '.join(names)}".strip() for shot, names in fields.items()]
+    said += [f"added {a['shot']['id']} at position {a['position']}" for a in added]
+    said += [f"removed {r['shot']} (was position {r['position']})" for r in removed]
+    if reordered:
+        said.append("shots reordered (see 'order')")
+    elif shifted:
+        said.append("the shots after it changed position")
+    out: dict[str, Any] = {
+        "summary": f"{'; '.join(said) or 'nothing changed'}; now {len(new.shots)} shots, {new.seconds:.1f} s"
+    }
+    out.update((k, v) for k, v in (("changes", changes), ("added", added), ("removed", removed)) if v)
+    if reordered:
+        out["order"] = [s.id for s in new.shots]
+    return out
+
+
+class GetStoryboardArgs(_Args):
+    """Which shots to show."""
+
+    shots: list[str] | None = Field(
+        description="shot ids or 1-based positions to show; null shows the whole storyboard"
+    )
+
+
+def get_storyboard(args: GetStoryboardArgs, board: Storyboard) -> dict[str, Any]:
+    """Show the current storyboard, or some of its shots; changes nothing."""
+    if args.shots is None:
+        return board_view(board)
+    return {"shots": [{"position": i + 1, **_shot_view(board.shots[i])} for i in (_index(board, s) for s in args.shots)]}
+
+
+EDIT_TOOLS = (update_shot, add_shot, remove_shot, move_shot, set_transition, set_title)
+READ_TOOLS = (get_storyboard,)  # return a view, not a storyboard
+
+
+def edit_registry(*, with_reads: bool = False) -> ToolRegistry:
+    """The storyboard-edit tools, and with ``with_reads`` the read-only ``READ_TOOLS`` an LLM may call."""
     reg = ToolRegistry()
-    for fn in (update_shot, add_shot, remove_shot, move_shot, set_transition, set_title):
+    for fn in EDIT_TOOLS + (READ_TOOLS if with_reads else ()):
         reg.register(fn)
     return reg

@@ -10,10 +10,13 @@ output. Three decision points (``agent.planner.Planner``):
   renumbered, long shots split into continuous parts, surplus references
   dropped). What cannot be fixed goes back to the LLM as a follow-up message,
   for at most ``max_rounds`` calls; then ``PlannerError``.
-* ``revise`` offers only the storyboard-edit tools (``agent.edits``); every
-  call goes through the registry, so a malformed call, an unknown tool or
-  invalid arguments is a tool error the LLM reads and can fix (STYLE.md
-  habit 9). The creator's feedback is quoted data, never instructions to us.
+* ``revise`` offers only the storyboard-edit tools (``agent.edits``) and the
+  read-only ``get_storyboard``; every call goes through the registry, so a
+  malformed call, an unknown tool or invalid arguments is a tool error the LLM
+  reads and can fix (STYLE.md habit 9). The storyboard is sent once, in the
+  first message; an edit's result is only what it changed (``storyboard_diff``),
+  so a long storyboard is not resent with every result. The creator's feedback
+  is quoted data, never instructions to us.
 * ``rewrite_failed`` is one plain completion.
 
 Every prompt is a template in ``prompts/``. An unreachable or failing endpoint
@@ -26,13 +29,14 @@ import json
 import logging
 import math
 import os
+from dataclasses import replace
 from typing import Any
 
 import openai
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from longcut import prompts
-from longcut.agent.edits import edit_registry
+from longcut.agent.edits import READ_TOOLS, board_view, edit_registry, storyboard_diff
 from longcut.agent.planner import (
     DEFAULT_SECONDS,
     ModelVocabulary,
@@ -409,17 +413,18 @@ class OpenAIPlanner:
     # -- revise --------------------------------------------------------------
 
     def revise(self, project: Project, feedback: str, vocabulary: ModelVocabulary) -> Storyboard:
-        """Turn a creator's feedback into storyboard edits, through the edit tools only."""
+        """Turn a creator's feedback into storyboard edits, through the edit tools (and a read-only view) only."""
         if project.storyboard is None:
             raise InputError(f"project {project.name!r} has no storyboard yet; make it before refining")
-        reg = edit_registry()
+        reg = edit_registry(with_reads=True)
         allowed = set(reg.names())
+        reads = {fn.__name__ for fn in READ_TOOLS}
         board = project.storyboard
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": prompts.render("revise_system", guide=vocabulary.guide, tools=reg.names())},
             {"role": "user", "content": prompts.render(
                 "revise_user",
-                storyboard_json=board.model_dump_json(exclude_defaults=True, exclude={"shots": {"__all__": {"seed"}}}),
+                storyboard_json=json.dumps(board_view(board), ensure_ascii=False, separators=(",", ":")),
                 references_json=json.dumps([{"id": r.id, "description": r.description} for r in project.references]),
                 seconds=f"{project.seconds:g}",
                 feedback_json=json.dumps(feedback),
@@ -435,12 +440,13 @@ class OpenAIPlanner:
                 name = tc.function.name if tc.type == "function" else str(tc.type)
                 args = tc.function.arguments if tc.type == "function" else "{}"
                 result = reg.call(name, args, context={"board": board}, allowed=allowed)
-                if result.ok:
-                    board = result.value
-                else:
+                if not result.ok:
                     self.usage.tool_errors += 1
                     last_error = f"{name}: {result.error}"
                     log.info("revise round %d/%d: tool error %s", attempt, self.max_rounds, last_error)
+                elif name not in reads:  # an edit: the LLM reads what changed, not the whole new board
+                    diff = storyboard_diff(board, result.value)
+                    board, result = result.value, replace(result, value=diff)
                 messages.append({"role": "tool", "tool_call_id": tc.id, "content": result.for_llm()})
         detail = f"; last tool error: {last_error}" if last_error else ""
         raise PlannerError(f"the LLM did not finish its edits within {self.max_rounds} rounds{detail}")

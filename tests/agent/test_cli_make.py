@@ -65,3 +65,15 @@ def test_chat_makes_then_refines_from_stdin(home):
     assert "revision 1" in text and "revision 2" in text and "0 shots generated" in text
     assert "could not understand 'sing'" in " ".join(proc.stderr.split())  # a bad line is answered, not fatal
     assert probe(out).duration == pytest.approx(4.0, abs=0.2)
+
+
+def test_refine_loads_the_model_from_the_weights_it_is_given(home, monkeypatch):
+    seen = []
+    monkeypatch.setitem(registry.LOADERS, "oracle", lambda w: seen.append(w) or WorldOracleModel())
+    assert run("make", "a 2-second video: a big red circle stays still on a sky background",
+               "--model", "oracle", "--session", "w") in (0, None)
+    registry.load_backend.cache_clear()
+    weights = home / "my-weights"
+    weights.mkdir()
+    assert run("refine", "w", "make the first shot green", "--weights", str(weights)) in (0, None)
+    assert seen[-1] == weights

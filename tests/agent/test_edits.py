@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from longcut.agent.edits import edit_registry
+from longcut.agent.edits import edit_registry, storyboard_diff
 from longcut.agent.state import Shot, Storyboard, Transition
 
 
@@ -71,3 +71,32 @@ def test_every_edit_tool_has_a_strict_schema():
     assert {s["function"]["name"] for s in schemas} == {
         "update_shot", "add_shot", "remove_shot", "move_shot", "set_transition", "set_title"}
     assert all(s["function"]["strict"] for s in schemas)
+
+
+def test_diff_names_changed_fields_only(board):
+    b = call(board, "update_shot", shot="s1", seconds=5, caption="Hi", new_seed=True).value
+    d = storyboard_diff(board, b)
+    assert d["changes"] == [
+        {"shot": "s1", "position": 1, "field": "seconds", "old": 4.0, "new": 5.0},
+        {"shot": "s1", "position": 1, "field": "caption", "old": None, "new": "Hi"},
+        {"shot": "s1", "position": 1, "field": "seed", "old": "current take", "new": "new take"},
+    ]
+    assert d["summary"] == "s1 seconds, caption, seed; now 3 shots, 12.5 s"
+    assert set(d) == {"summary", "changes"} and "night" not in str(d)
+    assert storyboard_diff(board, board) == {"summary": "nothing changed; now 3 shots, 11.5 s"}
+
+
+def test_diff_of_added_removed_and_moved_shots(board):
+    b = call(board, "add_shot", after="s1", intent="sunrise", prompt="a red circle is still on a sky background", seconds=3).value
+    d = storyboard_diff(board, b)
+    assert d["added"] == [{"position": 2, "shot": {"id": "s4", "intent": "sunrise",
+                                                   "prompt": "a red circle is still on a sky background", "seconds": 3.0}}]
+    assert "added s4 at position 2" in d["summary"] and "changed position" in d["summary"] and "order" not in d
+
+    d = storyboard_diff(board, call(board, "remove_shot", shot="s1").value)
+    assert d["removed"] == [{"shot": "s1", "position": 1}]
+    assert d["changes"] == [{"shot": "s2", "position": 1, "field": "continuous", "old": True, "new": False}]
+
+    d = storyboard_diff(board, call(board, "move_shot", shot="s3", position=1).value)
+    assert d["order"] == ["s3", "s1", "s2"] and "reordered" in d["summary"]
+    assert storyboard_diff(board, call(board, "remove_shot", shot="s3").value).keys() == {"summary", "removed"}

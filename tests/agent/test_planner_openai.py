@@ -38,6 +38,7 @@ GUIDE = "VOCAB-GUIDE: captions name a colour (red, green, blue), a shape (circle
 VOCAB = ModelVocabulary(guide=GUIDE)
 REQUEST = "a red ball crosses a meadow, night falls, it bounces home"
 EDIT_TOOLS = {"add_shot", "move_shot", "remove_shot", "set_title", "set_transition", "update_shot"}
+REVISE_TOOLS = EDIT_TOOLS | {"get_storyboard"}  # the edits and one read-only view
 
 
 def shot(intent="ball", prompt="a red circle moves right on a grass background", seconds=4.0, **kw):
@@ -276,8 +277,8 @@ def test_revise_runs_tool_calls_and_lets_the_llm_fix_bad_ones(server, planner):
     assert planner.usage.calls == 4 and planner.usage.tool_errors == 2
 
     first = server.requests[0]
-    assert {t["function"]["name"] for t in first["tools"]} == EDIT_TOOLS
-    assert all(t["function"]["strict"] for t in first["tools"])
+    assert {t["function"]["name"] for t in first["tools"]} == REVISE_TOOLS
+    assert all(t["function"]["strict"] for t in first["tools"]) and schema_is_strict(first["tools"])
     assert GUIDE in first["messages"][0]["content"]
     sent = first["messages"][1]["content"].split("(JSON):\n", 1)[1].split("\n", 1)[0]
     assert Storyboard.model_validate_json(sent) == board3()  # compact (no defaults, no seeds) but complete
@@ -287,9 +288,41 @@ def test_revise_runs_tool_calls_and_lets_the_llm_fix_bad_ones(server, planner):
     assert [tc["function"]["name"] for tc in assistant["tool_calls"]] == ["update_shot", "set_title"]
     assert bad_json["tool_call_id"] == assistant["tool_calls"][0]["id"]
     assert json.loads(bad_json["content"])["ok"] is False and "not valid JSON" in bad_json["content"]
-    assert json.loads(ok_title["content"])["result"]["title"] == "Home"
+    assert json.loads(ok_title["content"])["result"]["changes"] == [{"field": "title", "old": None, "new": "Home"}]
     invalid = server.requests[2]["messages"][-1]
     assert invalid["role"] == "tool" and "seconds" in invalid["content"] and '"ok": false' in invalid["content"]
+
+
+def tool_results(body):
+    return [json.loads(m["content"]) for m in body["messages"] if m["role"] == "tool"]
+
+
+def test_an_edit_result_is_a_diff_and_get_storyboard_shows_the_current_board(server, planner):
+    green = "a green circle is still on a night background"
+    server.add(
+        tool_calls(call("update_shot", full("s2", prompt=green)), call("get_storyboard", {"shots": ["3"]})),
+        tool_calls(call("get_storyboard", {"shots": None}), call("get_storyboard", {"shots": ["s9"]})),
+        message("Shot 2 is now green."),
+    )
+    board = planner.revise(project(), "make the ball in shot 2 green", VOCAB)
+
+    assert board.shots[1].prompt == green and planner.usage.tool_errors == 1  # only the unknown shot
+    edit, part = tool_results(server.requests[1])
+    assert edit["ok"] is True
+    diff = edit["result"]
+    assert diff["changes"] == [{"shot": "s2", "position": 2, "field": "prompt",
+                                "old": "a red circle is still on a night background", "new": green}]
+    assert "s2 prompt" in diff["summary"] and "3 shots" in diff["summary"]
+    text = json.dumps(diff)
+    assert all(s.intent not in text and s.prompt not in text for s in (board.shots[0], board.shots[2]))
+    assert part == {"ok": True, "result": {"shots": [{"position": 3, **json.loads(
+        board.shots[2].model_dump_json(exclude_defaults=True, exclude={"seed"}))}]}}
+    # the storyboard went out once, in the first message: the edit's result did not repeat it
+    assert [i for i, m in enumerate(server.requests[1]["messages"]) if "ball enters" in json.dumps(m)] == [1]
+    # the whole storyboard as it is after the edit, in the form of the first message
+    whole, unknown = tool_results(server.requests[2])[2:]
+    assert Storyboard.model_validate(whole["result"]) == board and "seed" not in json.dumps(whole)
+    assert unknown["ok"] is False and "no shot 's9'" in unknown["error"]
 
 
 def test_revise_that_never_finishes_fails_after_max_rounds(server):
@@ -326,7 +359,7 @@ def test_prompt_injection_in_feedback_cannot_reach_other_tools_or_files(server, 
     assert Storyboard.model_validate(board.model_dump()) == board
     assert board.shots[0].caption == f"../../{secret}"  # just text on screen, never a path we open
     body = server.requests[0]
-    assert {t["function"]["name"] for t in body["tools"]} == EDIT_TOOLS
+    assert {t["function"]["name"] for t in body["tools"]} == REVISE_TOOLS
     assert feedback not in body["messages"][0]["content"]
     assert json.dumps(feedback) in body["messages"][1]["content"]
     results = [m for m in server.requests[1]["messages"] if m["role"] == "tool"]
@@ -435,4 +468,7 @@ def test_fake_server_flags_requests_beyond_its_script():
 
 
 def test_edit_registry_schemas_are_what_revise_offers():
-    assert set(edit_registry().names()) == EDIT_TOOLS
+    assert set(edit_registry().names()) == EDIT_TOOLS  # what the offline planner applies
+    reg = edit_registry(with_reads=True)
+    assert set(reg.names()) == REVISE_TOOLS
+    assert all(s["function"]["strict"] for s in reg.schemas()) and schema_is_strict(reg.schemas())
