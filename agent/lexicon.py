@@ -33,25 +33,28 @@ CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
 EXTRA_PHRASES: dict[str, tuple[str, ...]] = {
     "red": ("ruby",), "orange": ("ginger",), "yellow": ("golden", "gold"), "green": ("olive", "jade"),
     "blue": ("navy", "sapphire", "indigo"), "purple": ("magenta", "lavender", "mauve"),
-    "pink": ("salmon", "fuchsia"), "white": ("pale", "milky"), "black": ("dark-coloured", "inky"),
+    "pink": ("salmon", "fuchsia"), "white": ("pale", "milky"), "black": ("dark-coloured", "inky", "charcoal"),
     "brown": ("tan", "bronze", "copper"),
     "circle": ("orb", "sphere", "round", "coin", "bubble"), "square": ("cubes", "crate", "tile"),
     "triangle": ("triangles", "arrowhead"), "star": ("stars", "twinkle"),
     "small": ("tiny", "mini", "miniature"), "big": ("enormous", "massive"),
     "stripes": ("striped", "stripe"), "dots": ("dotted", "spotted", "polka-dot"),
     "checker": ("checkered", "chequered", "checked", "checkerboard"),
-    "right": ("crosses", "rolls", "moves across", "travels", "goes right"), "left": ("goes left", "returns left"),
-    "up": ("ascends", "flies up", "lifts off", "jumps up"), "down": ("descends", "drops", "lands"),
-    "bounces": ("hops", "jumps", "bounces back", "bouncing back"),
-    "circles": ("spins around", "loops", "whirls", "goes round"),
+    "right": ("crosses", "rolls", "moves across", "travels", "goes right", "rightward", "rightwards"),
+    "left": ("goes left", "returns left", "leftward", "leftwards"),
+    "up": ("ascends", "flies up", "lifts off", "jumps up", "upward", "upwards"),
+    "down": ("descends", "drops", "lands", "downward", "downwards"),
+    "bounces": ("hops", "jumps", "bounces back", "bouncing back", "ricochets"),
+    "circles": ("spins around", "loops", "whirls", "goes round", "in a circle", "in circles"),
     "still": ("waits", "stops", "rests", "pauses", "sleeps", "sits"),
     "grows": ("inflates", "gets larger"), "shrinks": ("deflates", "gets tiny"),
     "fast": ("speedily", "at speed", "hurries", "races", "zooms", "dashes"), "slow": ("lazily", "calmly"),
     "grass": ("field", "park", "garden", "prairie", "pasture"), "sand": ("beach", "dunes", "shore"),
     "stone": ("rock", "rocks", "cave", "pavement", "wall"), "sky": ("daytime", "clouds", "heaven"),
-    "night": ("midnight", "nighttime", "night-time", "darkness"), "sunset": ("dusk", "evening", "twilight"),
-    "the sky darkens": ("night comes", "gets dark", "darkness falls", "the sun sets", "sun goes down"),
-    "the light comes up": ("sunrise", "morning comes", "the sun rises", "gets light", "day returns"),
+    "night": ("midnight", "nighttime", "night-time", "darkness"),
+    "sunset": ("dusk", "evening", "twilight", "sundown", "sunset sky"),
+    "the sky darkens": ("night comes", "gets dark", "turns dark", "darkness falls", "the sun sets", "sun goes down"),
+    "the light comes up": ("sunrise", "morning comes", "the sun rises", "gets light", "gets brighter", "day returns"),
 }
 
 
@@ -110,13 +113,14 @@ class Lexicon:
         entries.setdefault("checks", ("pattern", "checker"))
         self.entries = entries
         alternation = "|".join(re.escape(p) for p in sorted(entries, key=len, reverse=True))
-        self._re = re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])")
+        shade = rf"[a-z]+-(?:{'|'.join(wv.COLOUR_NAMES)})"  # "mustard-yellow", "sky-blue": the colour
+        self._re = re.compile(rf"(?<![\w-])(?:{alternation}|{shade})(?![\w-])")
 
     def find(self, text: str) -> list[Match]:
         """All non-overlapping lexicon phrases in ``text`` (lower-cased), left to right."""
         out = []
         for m in self._re.finditer(text.lower()):
-            cat, word = self.entries[m.group(0)]
+            cat, word = self.entries.get(m.group(0)) or ("colour", m.group(0).rpartition("-")[2])
             out.append(Match(m.start(), m.end(), cat, word, m.group(0)))
         return out
 

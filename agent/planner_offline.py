@@ -93,16 +93,17 @@ class _ClauseReader:
         for i, m in enumerate(matches):
             nxt = matches[i + 1] if i + 1 < len(matches) else None
             shape_follows = any(x.category == "shape" for x in matches[i + 1:])
+            next_category = nxt.category if nxt is not None else None  # colour of "a blue ball", "white dots"
             if m.category == "size" and found and not shape_follows:
                 found[-1][0].size = m.word  # "a white star, tiny, sinks"
                 continue
             if m.category == "colour" and found and not found[-1][3] and "colour" not in pending \
-                    and (nxt is None or nxt.category != "pattern"):
+                    and next_category not in ("shape", "pattern"):
                 found[-1][0].colour = m.word  # "a round shape coloured black"
                 found[-1][3] = True
                 continue
             if m.category in ("size", "colour") or (m.category == "pattern" and m.phrase.endswith("ed")):
-                if m.category == "colour" and found and "colour" not in pending:
+                if m.category == "colour" and found and "colour" not in pending and next_category != "shape":
                     last_colour_after_shape = m.word  # "with white stripes"
                     continue
                 pending[m.category] = m.word

@@ -138,3 +138,34 @@ def test_grammar_captions_rewrite_to_their_canonical_form(planner):
 def test_a_supplied_reference_named_anywhere_is_attached(planner, text):
     p = plan(planner, text, seconds=4, supplied_refs={"hero": "refs/hero.png"})
     assert p.storyboard.shots[0].refs == ["hero"]
+
+
+@pytest.mark.parametrize("text, prompt", [  # words the blind dev paraphrases (bench/data) were missing
+    ("a charcoal square moving to the right on a grassy field", "a big black square moves right slowly on a grass background"),
+    ("a mustard-yellow ball falling down against the stone", "a big yellow circle moves down slowly on a stone background"),
+    ("an emerald square ricocheting all over the sunset", "a big green square bounces slowly on a sunset background"),
+    ("a white triangle travelling leftwards over the beach", "a big white triangle moves left slowly on a sand background"),
+    ("a pink box moving around in a circle at sunset", "a big pink square moves in circles slowly on a sunset background"),
+    ("a snowy white square dwindling at sundown", "a big white square shrinks slowly on a sunset background"),
+    ("a little pink star moving right across the sunset sky", "a small pink star moves right slowly on a sunset background"),
+])
+def test_user_words_for_the_vocabulary(planner, text, prompt):
+    assert [s.prompt for s in plan(planner, text, seconds=4).storyboard.shots] == [prompt]
+
+
+@pytest.mark.parametrize("text, event", [
+    ("a red triangle circling over a stone wall and then it turns dark", "the sky darkens"),
+    ("a blue ball falling on the grass and then it gets brighter", "the light comes up"),
+])
+def test_event_phrasings(planner, text, event):
+    events = [parse_canonical(s.prompt).event for s in plan(planner, text, seconds=4).storyboard.shots]
+    assert event in events
+
+
+def test_a_colour_before_a_second_shape_is_that_objects_colour(planner):
+    p = plan(planner, "a red star moving right and a blue ball moving left over the beach", seconds=4)
+    assert p.storyboard.shots[0].prompt == (
+        "a big red star moves right slowly and a big blue circle moves left slowly on a sand background")
+    p = plan(planner, "a red ball with white stripes and a small green star rising, on the grass", seconds=4)
+    assert p.storyboard.shots[0].prompt == (
+        "a big red circle with white stripes stays still and a small green star moves up slowly on a grass background")
