@@ -1,4 +1,4 @@
-"""The HTTP job API (FastAPI): submit jobs, watch them, cancel them, fetch results.
+"""The HTTP job API (FastAPI): submit jobs, watch them, cancel them, fetch results, delete them.
 
 ``create_app(cfg, tokens, workers)`` builds the app and its ``WorkerPool``;
 ``longcut serve`` runs it under uvicorn. Everything under ``/v1`` needs
@@ -7,7 +7,9 @@ and docs pages) do not. A client names jobs, sessions and uploads by ids the
 server made, never by paths, and sees only what its own token created
 (anything else is 404). Errors are JSON ``{"detail": …, "limit": …}``;
 ``limit`` names the server limit that was hit. Unexpected errors answer a
-generic 500 and are logged with their traceback, never sent.
+generic 500 and are logged with their traceback, never sent. With
+``cfg.retention_days`` set, the server also deletes old finished jobs
+(``agent.retention``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -44,10 +47,13 @@ from longcut.agent.jobs import (
     TERMINAL,
     IdempotencyConflict,
     Job,
+    JobActive,
     JobStore,
+    NoSession,
     QueueLimit,
     ServerConfig,
 )
+from longcut.agent.retention import Sweeper, delete_job, empty_trash
 from longcut.agent.uploads import delete_upload, store_upload, upload_path
 from longcut.errors import InputError, LongcutError
 
@@ -122,6 +128,7 @@ def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
 
     The workers start with the app and stop with it (lifespan), so a graceful
     shutdown returns their running jobs to the queue before the process exits.
+    The retention sweep, if any, runs in a thread of this process.
     """
     store = JobStore(cfg.db_path)
 
@@ -129,6 +136,10 @@ def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
     async def lifespan(app: FastAPI):
         from longcut.agent.worker import WorkerPool
 
+        await to_thread.run_sync(empty_trash, cfg.home, store)  # files a crash left after a delete
+        sweeper = Sweeper(cfg) if cfg.retention_days > 0 else None
+        if sweeper is not None:
+            sweeper.start()
         pool = WorkerPool(cfg, workers)
         await to_thread.run_sync(pool.start)
         app.state.pool = pool
@@ -136,6 +147,8 @@ def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
             yield
         finally:
             await to_thread.run_sync(pool.stop)
+            if sweeper is not None:
+                await to_thread.run_sync(sweeper.stop)
 
     app = FastAPI(title="longcut job API", version=__version__, lifespan=lifespan,
                   description="Submit long-video jobs, follow their progress, cancel them and fetch results.",
@@ -241,8 +254,10 @@ def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
         if len(set(names)) != len(names):
             raise ApiError(422, f"reference names must be unique, got {names}")
         for r in body.references:
-            if upload_path(cfg.home, owner, r.upload_id) is None:
+            path = upload_path(cfg.home, owner, r.upload_id)
+            if path is None:
                 raise ApiError(422, f"no upload {r.upload_id!r} (reference {r.name!r}); upload it with POST /v1/uploads")
+            os.utime(path)  # its retention age restarts: an upload in use is not stale
         request = {"request": body.request, "seconds": seconds, "model": model, "planner": planner,
                    "seed": opts.seed, "references": [r.model_dump() for r in body.references]}
         session = "s" + secrets.token_hex(10)  # a fresh slug per job
@@ -274,6 +289,21 @@ def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
 
             store.append_event(job_id, job_event("cancelled", "cancelled before it started"), progress=False)
         return job_out(job)
+
+    @app.delete("/v1/jobs/{job_id}", status_code=204, tags=["jobs"],
+                responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
+    def delete(owner: Owner, job_id: JobId) -> None:
+        """Delete a finished job, its events and its video; the session's files go with its last job.
+
+        A queued or running job answers 409: cancel it first.
+        """
+        try:
+            job = delete_job(cfg, store, job_id, owner)
+        except JobActive as err:
+            raise ApiError(409, f"job {job_id!r} is {err.status}; cancel it first (POST /v1/jobs/{job_id}/cancel) "
+                           "and delete it once it has stopped") from err
+        if job is None:
+            raise _not_found("job", job_id)
 
     @app.get("/v1/jobs/{job_id}/events", tags=["jobs"], response_class=StreamingResponse,
              responses={200: {"content": {"text/event-stream": {}}}, 404: {"model": ErrorOut}})
@@ -351,8 +381,11 @@ def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
         planner = body.planner or cfg.planners[0]
         if planner not in cfg.planners:
             raise ApiError(422, f"planner {planner!r} is not offered; allowed: {', '.join(cfg.planners)}", "planners")
-        job, new = store.submit(owner, "refine", {"feedback": body.feedback, "planner": planner}, name,
-                                cfg.max_active_jobs, idempotency_key)
+        try:
+            job, new = store.submit(owner, "refine", {"feedback": body.feedback, "planner": planner}, name,
+                                    cfg.max_active_jobs, idempotency_key)
+        except NoSession as err:  # its last job was deleted since the check above
+            raise _not_found("session", name) from err
         return JSONResponse(job_out(job).model_dump(mode="json"), 202 if new else 200)
 
     @app.get("/v1/sessions/{name}", tags=["sessions"], responses={404: {"model": ErrorOut}})

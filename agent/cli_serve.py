@@ -1,4 +1,4 @@
-"""``longcut serve | submit | status | wait``: the job API server and its command-line client."""
+"""``longcut serve | submit | status | wait | delete``: the job API server and its command-line client."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ def serve(
     max_upload_mb: float = typer.Option(20.0, "--max-upload-mb", min=0.01, help="Largest reference image upload."),
     lease_seconds: float = typer.Option(30.0, "--lease-seconds", min=1.0,
                                         help="A job whose worker is silent this long is resumed by another."),
+    retention_days: float = typer.Option(0.0, "--retention-days", min=0.0,
+                                         help="Delete finished jobs (and unused uploads) older than this; "
+                                              "0 keeps them forever."),
 ) -> None:
     """Run the HTTP job API with a pool of worker processes (docs at /docs)."""
     import uvicorn
@@ -63,10 +66,15 @@ def serve(
         out_console.print(tokens.created)
     cfg = ServerConfig(home=home, models=model_list, planners=planner_list, max_seconds=max_seconds,
                        max_active_jobs=max_active_jobs, max_references=max_references,
-                       max_upload_bytes=int(max_upload_mb * 2**20), lease_seconds=lease_seconds)
+                       max_upload_bytes=int(max_upload_mb * 2**20), lease_seconds=lease_seconds,
+                       retention_days=retention_days)
+    retention_log = logging.getLogger("longcut.agent.retention")
+    if not retention_log.isEnabledFor(logging.INFO):  # what the sweep deletes is always logged
+        retention_log.setLevel(logging.INFO)
     config = uvicorn.Config(create_app(cfg, tokens, workers), host=host, port=port, log_level="warning",
                             timeout_graceful_shutdown=3)
-    console.print(f"longcut job API on http://{host}:{port} ({workers} workers; docs at /docs)")
+    kept = f"finished jobs kept {retention_days:g} days" if retention_days else "finished jobs kept until deleted"
+    console.print(f"longcut job API on http://{host}:{port} ({workers} workers; {kept}; docs at /docs)")
     uvicorn.Server(config).run()
 
 
@@ -153,3 +161,15 @@ def wait(
         with _client(server, token) as api:
             api.download(job_id, out)
     out_console.print(f"job {job_id} succeeded" + (f" → {out}" if out else ""))
+
+
+@app.command()
+def delete(
+    job_id: str = typer.Argument(..., help="A finished job (cancel a queued or running one first)."),
+    server: str | None = _SERVER,
+    token: str | None = _TOKEN,
+) -> None:
+    """Delete a finished job and its files from the server."""
+    with _client(server, token) as api:
+        api.delete(job_id)
+    out_console.print(f"deleted job {job_id}", highlight=False)

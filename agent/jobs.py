@@ -1,13 +1,16 @@
 """The durable job queue: jobs, their progress events and sessions in SQLite (WAL).
 
-``$LONGCUT_HOME/jobs.sqlite`` holds three tables:
+``$LONGCUT_HOME/jobs.sqlite`` holds four tables:
 
 * ``jobs`` — one row per accepted job: owner (hash of its token), kind
   (make/refine), status, the request as JSON, the session it runs in, and the
   lease of the worker running it;
 * ``job_events`` — the job's progress events, numbered 1, 2, … (the ids of the
   Server-Sent Events stream);
-* ``sessions`` — which owner a session belongs to.
+* ``sessions`` — which owner a session belongs to;
+* ``trash`` — files of deleted jobs still to remove (a render, or a whole
+  session), written in the transaction that deletes the job, so a crash
+  between the commit and the removal leaves a note, not lost files.
 
 A job is accepted only once its row is committed (``synchronous=FULL``), so a
 crash after the reply loses nothing. Workers claim jobs with one atomic
@@ -78,6 +81,11 @@ CREATE TABLE IF NOT EXISTS sessions (
     model TEXT NOT NULL,
     created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS trash (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    session TEXT NOT NULL,
+    render TEXT
+);
 """
 
 
@@ -91,6 +99,18 @@ class QueueLimit(LongcutError):
 
 class IdempotencyConflict(LongcutError):
     """An ``Idempotency-Key`` was used before for a different request."""
+
+
+class NoSession(LongcutError):
+    """A turn names a session that does not exist (or was deleted) for its owner."""
+
+
+class JobActive(LongcutError):
+    """A queued or running job cannot be deleted; ``status`` says which it is."""
+
+    def __init__(self, job_id: str, status: str) -> None:
+        super().__init__(f"job {job_id!r} is {status}; cancel it first and delete it once it has stopped")
+        self.status = status
 
 
 @dataclass
@@ -110,6 +130,7 @@ class ServerConfig:
     max_attempts: int = 3  # claims of one job (a worker that keeps dying fails it)
     cancel_grace: float = 10.0  # then the worker stops itself hard
     poll_seconds: float = 0.1  # how often an idle worker looks for a job
+    retention_days: float = 0.0  # finished jobs older than this are deleted (0: kept forever)
 
     @property
     def db_path(self) -> Path:
@@ -159,6 +180,15 @@ class Job:
                    progress=json.loads(row["progress"]) if row["progress"] else None, error=row["error"],
                    render=row["render"], revision=row["revision"], turn=row["turn"], created=row["created"],
                    started=row["started"], finished=row["finished"], claim=row["claim"], worker_pid=row["worker_pid"])
+
+
+@dataclass(frozen=True)
+class Trash:
+    """Files of deleted jobs to remove: one ``render`` of a session, or the whole session when it is None."""
+
+    n: int
+    session: str
+    render: str | None
 
 
 def new_id(prefix: str = "j") -> str:
@@ -217,6 +247,9 @@ class JobStore:
             if active >= max_active:
                 raise QueueLimit("max_active_jobs", f"limit max_active_jobs={max_active} reached: this token has "
                                  f"{active} jobs queued or running; wait for one to finish or cancel one")
+            if kind == "refine" and db.execute("SELECT 1 FROM sessions WHERE name=? AND owner=?",
+                                               (session, owner)).fetchone() is None:
+                raise NoSession(f"no session {session[:64]!r}")  # checked here too: a delete may have raced
             job_id, now = new_id(), time.time()
             if kind == "make":
                 db.execute("INSERT INTO sessions (name, owner, model, created) VALUES (?,?,?,?)",
@@ -275,6 +308,58 @@ class JobStore:
             db.execute("UPDATE jobs SET cancel_requested=1 WHERE id=? AND owner=? AND status='running'",
                        (job_id, owner))
         return self.get(job_id, owner)
+
+    def delete(self, job_id: str, owner: str) -> Job | None:
+        """Forget a finished job and note its files in ``trash``; None if ``owner`` has no such job.
+
+        One transaction checks the state and deletes, so a worker can never
+        claim the job in between (claims take the same write lock). The
+        session's files are shared by its turns: the job's render goes now,
+        the project folder with the session's last job. Raises ``JobActive``
+        for a queued or running job.
+        """
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id=? AND owner=?", (job_id, owner)).fetchone()
+            if row is None:
+                return None
+            if row["status"] not in TERMINAL:
+                raise JobActive(job_id, row["status"])
+            db.execute("DELETE FROM jobs WHERE id=?", (job_id,))
+            db.execute("DELETE FROM job_events WHERE job_id=?", (job_id,))
+            session, render = row["session"], row["render"]
+            if db.execute("SELECT 1 FROM jobs WHERE session=? LIMIT 1", (session,)).fetchone() is None:
+                db.execute("DELETE FROM sessions WHERE name=?", (session,))
+                db.execute("INSERT INTO trash (session, render) VALUES (?, NULL)", (session,))
+            elif render and db.execute("SELECT 1 FROM jobs WHERE session=? AND render=? LIMIT 1",
+                                       (session, render)).fetchone() is None:
+                db.execute("INSERT INTO trash (session, render) VALUES (?, ?)", (session, render))
+        return Job.from_row(row)
+
+    def trash(self) -> list[Trash]:
+        """Files still to remove, oldest first."""
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM trash ORDER BY n").fetchall()
+        return [Trash(r["n"], r["session"], r["render"]) for r in rows]
+
+    def untrash(self, n: int) -> None:
+        """Drop a ``trash`` note once its files are gone."""
+        with self._tx() as db:
+            db.execute("DELETE FROM trash WHERE n=?", (n,))
+
+    def finished_before(self, cutoff: float) -> list[tuple[str, str]]:
+        """(id, owner) of the jobs that ended before ``cutoff`` (a Unix time), oldest first."""
+        with self._connect() as db:
+            rows = db.execute("SELECT id, owner FROM jobs WHERE status IN ('succeeded','failed','cancelled') "
+                              "AND COALESCE(finished, created) < ? ORDER BY n", (cutoff,)).fetchall()
+        return [(r["id"], r["owner"]) for r in rows]
+
+    def active_uploads(self) -> set[tuple[str, str]]:
+        """(owner, upload id) of every upload a queued or running job still needs."""
+        with self._connect() as db:
+            rows = db.execute("SELECT DISTINCT jobs.owner, json_extract(ref.value, '$.upload_id') FROM jobs, "
+                              "json_each(jobs.request, '$.references') AS ref "
+                              "WHERE jobs.status IN ('queued','running') AND jobs.kind='make'").fetchall()
+        return {(r[0], r[1]) for r in rows}
 
     def append_event(self, job_id: str, event: dict[str, Any], progress: bool = True) -> int:
         """Add one event; with ``progress`` it also becomes the job's current progress."""

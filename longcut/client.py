@@ -8,6 +8,7 @@
             print(event["stage"], event["percent"])
         api.wait(job["id"])
         api.download(job["id"], "ball.mp4")
+        api.delete(job["id"])  # its files leave the server
 
 Errors the server reports raise ``ApiError`` (a ``LongcutError``) carrying the
 HTTP status, the server's message and the limit that was hit, if any.
@@ -21,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -92,7 +94,7 @@ class Client:
 
     def status(self, job_id: str) -> dict[str, Any]:
         """The job: status, progress, storyboard, error."""
-        return self._request("GET", f"/v1/jobs/{job_id}").json()
+        return self._request("GET", f"/v1/jobs/{_id(job_id)}").json()
 
     def jobs(self, limit: int = 20, cursor: str | None = None, status: str | None = None) -> dict[str, Any]:
         """One page of your jobs (``jobs``, ``next_cursor``)."""
@@ -101,7 +103,11 @@ class Client:
 
     def cancel(self, job_id: str) -> dict[str, Any]:
         """Ask the server to stop the job."""
-        return self._request("POST", f"/v1/jobs/{job_id}/cancel").json()
+        return self._request("POST", f"/v1/jobs/{_id(job_id)}/cancel").json()
+
+    def delete(self, job_id: str) -> None:
+        """Delete a finished job and its files (a queued or running one: cancel it first, else HTTP 409)."""
+        self._request("DELETE", f"/v1/jobs/{_id(job_id)}")
 
     def events(self, job_id: str, last_event_id: int | None = None, reconnects: int = 5) -> Iterator[dict[str, Any]]:
         """Progress events (each with its ``id``) until the job ends; reconnects with ``Last-Event-ID``."""
@@ -109,7 +115,7 @@ class Client:
         while True:
             headers = {"Last-Event-ID": str(last)} if last is not None else {}
             try:
-                with self._http.stream("GET", f"/v1/jobs/{job_id}/events", headers=headers) as resp:
+                with self._http.stream("GET", f"/v1/jobs/{_id(job_id)}/events", headers=headers) as resp:
                     if resp.status_code >= 400:
                         resp.read()
                         _raise_for(resp)
@@ -151,7 +157,7 @@ class Client:
         out = Path(out).expanduser()
         with atomic_output(out) as tmp:
             try:
-                with self._http.stream("GET", f"/v1/jobs/{job_id}/result") as resp:
+                with self._http.stream("GET", f"/v1/jobs/{_id(job_id)}/result") as resp:
                     if resp.status_code >= 400:
                         resp.read()
                         _raise_for(resp)
@@ -164,18 +170,23 @@ class Client:
 
     def project(self, job_id: str) -> dict[str, Any]:
         """The project JSON of a finished job."""
-        return self._request("GET", f"/v1/jobs/{job_id}/result/project").json()
+        return self._request("GET", f"/v1/jobs/{_id(job_id)}/result/project").json()
 
     # -------------------------------------------------------------- sessions
     def refine(self, session: str, feedback: str, idempotency_key: str | None = None) -> dict[str, Any]:
         """A new turn of a session: a job that regenerates only what the feedback changes."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        return self._request("POST", f"/v1/sessions/{session}/turns", json={"feedback": feedback},
+        return self._request("POST", f"/v1/sessions/{_id(session)}/turns", json={"feedback": feedback},
                              headers=headers).json()
 
     def session(self, name: str) -> dict[str, Any]:
         """A session's revisions and jobs."""
-        return self._request("GET", f"/v1/sessions/{name}").json()
+        return self._request("GET", f"/v1/sessions/{_id(name)}").json()
+
+
+def _id(value: str) -> str:
+    """An id as one URL path segment (a ``/`` or ``?`` in it can never reach another endpoint)."""
+    return quote(str(value), safe="")
 
 
 def _raise_for(resp: httpx.Response) -> None:
