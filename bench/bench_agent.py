@@ -45,6 +45,13 @@ def _child(model: str, seconds: int, home: str, turns: bool) -> None:
     res = sessions.make(REQUEST.format(n=seconds), name="bench", opts=opts)
     out = {"seconds": seconds, "wall_s": round(time.perf_counter() - t0, 2), "shots": len(res.project.storyboard.shots),
            "wall_s_per_video_s": round((time.perf_counter() - t0) / seconds, 3)}
+    # does the video show what the storyboard says? each shot's chosen take and its review checks
+    chosen = {v.take_id: v for v in res.project.versions}
+    takes = [chosen.get(res.revision.shot_keys.get(shot.id, "")) for shot in res.revision.storyboard.shots]
+    takes = [t for t in takes if t is not None]
+    out["shots_passed"] = round(sum(t.passed for t in takes) / max(len(takes), 1), 3)
+    out["mean_tries"] = round(sum(t.attempt for t in takes) / max(len(takes), 1), 2)
+    out["failed_checks"] = sorted({c.name for t in takes for c in t.checks if not c.passed})
     if turns:
         per_turn = []
         for feedback in TURNS:
