@@ -3,6 +3,7 @@ import pytest
 from longcut.agent.cli import main
 from longcut.models.backends import registry
 from longcut.tools.media import probe
+
 from tests.fakes import WorldOracleModel
 
 

@@ -8,6 +8,7 @@ from longcut.errors import InputError
 from longcut.models.evaluate import read_clip
 from longcut.models.world_captions import parse_canonical
 from longcut.tools.media import probe, read_frames
+
 from tests.fakes import WorldOracleModel
 
 REQUEST = "a 12-second video: a red ball crosses a meadow, night falls, then it bounces back home"
