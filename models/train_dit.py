@@ -501,6 +501,9 @@ def export_dit(run_dir: str | Path, out: str | Path, final: bool = False) -> dic
     return info
 
 
+CARD_MARKER = "<!-- written by hand below this line; export keeps it -->"
+
+
 def write_card(run_dir: Path, card: Path, state: dict, info: dict) -> None:
     """A model card from the run's checkpoint and metrics: command, seed, steps, wall time, figures."""
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()] if (run_dir / "metrics.jsonl").is_file() else []
@@ -524,8 +527,9 @@ def write_card(run_dir: Path, card: Path, state: dict, info: dict) -> None:
         "that folder, continues from these weights with `--init models/weights/dit`):",
         "",
         "```",
-        "python -m longcut.models.train_dit bank --out runs/dit_bank.pt --scenes 1500 --clip-latents 21",
+        "python -m longcut.models.train_dit bank --out runs/dit_bank.pt --scenes 3000 --clip-latents 21",
         f"python -m longcut.models.train_dit train --out {tc['out']} --steps {tc['steps']} --lr {tc['lr']} --batch {tc['batch']} --seed {tc['seed']}"
+        f" --warmup {tc['warmup']} --max-minutes {tc['max_minutes']:g} --object-weight {tc.get('object_weight', 0.0):g}"
         + (f" --init {tc['init']}" if tc.get("init") else ""),
         f"python -m longcut.models.train_dit export --run {tc['out']} --out models/weights/dit",
         "```",
@@ -551,7 +555,12 @@ def write_card(run_dir: Path, card: Path, state: dict, info: dict) -> None:
         lines += [f"| {r.get('total_step', r['step'])} | " + " | ".join(f"{r.get(k, float('nan')):.2f}" for k in keys) + " |" for r in evals]
         lines.append("")
     lines += ["Full bars: `python bench/bench_dit.py all` (see bench/bench_dit.py).", ""]
-    card.write_text("\n".join(lines))
+    # what people wrote below the marker (earlier runs, measured bars) survives a re-export
+    kept = card.read_text().split(CARD_MARKER, 1) if card.is_file() else []
+    lines += [CARD_MARKER + (kept[1] if len(kept) == 2 else "\n")]
+    tmp = card.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines))
+    tmp.replace(card)
 
 
 # ---------------------------------------------------------------------------

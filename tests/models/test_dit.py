@@ -85,7 +85,11 @@ def test_training_run_resumes_and_exports(tmp_path):
     assert "resumed" in (tmp_path / "run" / "train.log").read_text()
     info = export_dit(tmp_path / "run", tmp_path / "w" / "dit")
     assert info["total_steps"] == 7 and info["status"] == "in training"
-    assert (tmp_path / "w" / "DIT_CARD.md").read_text().startswith("# Tiny DiT")
+    card = tmp_path / "w" / "DIT_CARD.md"
+    assert card.read_text().startswith("# Tiny DiT")
+    card.write_text(card.read_text() + "\nRun 1 was measured by hand.\n")
+    export_dit(tmp_path / "run", tmp_path / "w" / "dit")
+    assert card.read_text().count("Run 1 was measured by hand.") == 1  # the hand-written part survives
     back = load_dit(tmp_path / "w" / "dit")
     assert back.cfg.name == "micro"
     # a new run can start from shipped weights and keeps counting steps
