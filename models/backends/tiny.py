@@ -35,7 +35,7 @@ FPS = 8  # the world's frame rate (models/world_vocab.py)
 T_GROUP = 4  # frames per latent frame after frame 0 (the VAE's)
 
 # The shipped setting: few steps, batched CFG (bench/bench_dit.py measures it).
-SHIPPED = SamplerSettings(steps=8, guidance=3.0, shift=1.0)
+SHIPPED = SamplerSettings(steps=8, guidance=3.0, shift=3.0)  # shift 3: colour 0.72 vs 0.60 on 40 held-out prompts, the rest level
 CHUNK_LATENTS = 4  # 16 frames = 2 s per chunk
 HISTORY_NOISE = 0.05  # history is noise-augmented a little, as in training
 
