@@ -23,6 +23,11 @@ def logit_normal_t(n: int, generator: torch.Generator | None = None, mean: float
     return torch.sigmoid(mean + std * torch.randn(n, generator=generator))
 
 
+def shift_t(t: torch.Tensor, shift: float) -> torch.Tensor:
+    """SD3's time shift: ``shift`` > 1 moves flow times towards the noise end (as ``time_grid`` does)."""
+    return shift * t / (1 + (shift - 1) * t)
+
+
 def training_t(n: int, generator: torch.Generator | None = None, p_uniform: float = 0.5) -> torch.Tensor:
     """Flow times for training: logit-normal mixed with uniform.
 
@@ -82,8 +87,7 @@ class SamplerSettings:
 
 def time_grid(steps: int, shift: float = 1.0) -> torch.Tensor:
     """``steps + 1`` times from 1 to 0, warped by ``shift`` (SD3's time shift)."""
-    t = torch.linspace(1.0, 0.0, steps + 1)
-    return shift * t / (1 + (shift - 1) * t)
+    return shift_t(torch.linspace(1.0, 0.0, steps + 1), shift)
 
 
 @torch.no_grad()

@@ -42,7 +42,7 @@ import torch
 from longcut.errors import InputError
 from longcut.models.context import pack_context
 from longcut.models.dit import DiT, DiTCond, DiTConfig, dit_config, load_dit, save_dit
-from longcut.models.sampler import rf_loss
+from longcut.models.sampler import rf_loss, shift_t, training_t
 from longcut.models.train import (
     EVAL_SEED0,
     RunDir,
@@ -222,6 +222,7 @@ class DiTTrainConfig:
     p_canonical: float = 0.7
     p_short_chunk: float = 0.15  # a chunk shorter than chunk_latents (a shot's last)
     history_noise: float = 0.3  # augmentation level ~ U(0, this) for half the items
+    t_shift: float = 1.0  # train flow times shifted towards noise (the shipped sampler uses shift 3)
     object_weight: float = 5.0  # loss weight on latent pixels an object shows in is 1 + this
     eval_every: int = 300
     eval_prompts: int = 12
@@ -348,10 +349,12 @@ class EMA:
 
 
 def train_step(
-    model: DiT, opt: torch.optim.Optimizer, x0: torch.Tensor, cond: DiTCond, g: torch.Generator, weight: torch.Tensor | None = None
+    model: DiT, opt: torch.optim.Optimizer, x0: torch.Tensor, cond: DiTCond, g: torch.Generator,
+    weight: torch.Tensor | None = None, t_shift: float = 1.0,
 ) -> tuple[float, float]:
     """One optimiser step on the (weighted) rectified-flow loss; returns (loss, grad norm)."""
-    loss = rf_loss(model, x0, cond, generator=g, weight=weight)
+    t = shift_t(training_t(x0.shape[0], g), t_shift)
+    loss = rf_loss(model, x0, cond, generator=g, t=t, weight=weight)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0).item()
@@ -440,7 +443,7 @@ def train_dit(tc: DiTTrainConfig, bank: LatentBank | None = None, vae=None, resu
         for group in opt.param_groups:
             group["lr"] = lr
         x0, cond, weight = sample_batch(bank, tc, cfg, rng, g)
-        loss, grad_norm = train_step(model, opt, x0, cond, g, weight)
+        loss, grad_norm = train_step(model, opt, x0, cond, g, weight, tc.t_shift)
         ema.update(model, step)
         step += 1
         wall += time.monotonic() - t0

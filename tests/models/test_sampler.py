@@ -74,3 +74,12 @@ def test_rf_loss_weights_count_where_they_are_large():
     assert torch.isclose(rf_loss(wrong_left, x0, None, generator=g(), t=t, weight=torch.ones_like(left)), plain)
     assert torch.isclose(rf_loss(wrong_left, x0, None, generator=g(), t=t, weight=1 + 9 * left), torch.tensor(10 / 11))
     assert rf_loss(wrong_left, x0, None, generator=g(), t=t, weight=1 - left).item() < 1e-10
+
+
+def test_shift_moves_times_towards_noise_and_keeps_the_ends():
+    from longcut.models.sampler import shift_t
+
+    t = torch.tensor([0.0, 0.25, 0.5, 1.0])
+    s = shift_t(t, 3.0)
+    assert s[0] == 0.0 and s[-1] == 1.0 and (s[1:3] > t[1:3]).all()
+    assert torch.equal(shift_t(t, 1.0), t)
