@@ -141,7 +141,7 @@ def build_bank(vae, n_scenes: int, clip_latents: int, variants: int = 2, seed0: 
         frames = world.render_frames(scene, 0, n_frames, size=world.FRAME_SIZE)
         latents.append(vae.normalize(vae.encode(frames_to_bcthw(frames)))[0].half())  # c T h w
         factor = world.FRAME_SIZE // vae.cfg.latent_size
-        objects.append(torch.from_numpy(latent_object_mask(world.object_mask(scene, 0, n_frames), factor)))
+        objects.append(torch.from_numpy(latent_object_mask(world.object_mask(scene, 0, n_frames, frames=frames), factor)))
         r = torch.zeros(2, vae.cfg.latent_channels, vae.cfg.latent_size, vae.cfg.latent_size)
         for j, obj in enumerate(scene.objects[:2]):
             img = world.render_reference(obj)

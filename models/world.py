@@ -282,14 +282,18 @@ def render_frames(scene: SceneSpec, start: int, count: int, size: int = FRAME_SI
     return out
 
 
-def object_mask(scene: SceneSpec, start: int, count: int, size: int = FRAME_SIZE) -> np.ndarray:
+def object_mask(scene: SceneSpec, start: int, count: int, size: int = FRAME_SIZE,
+                frames: np.ndarray | None = None) -> np.ndarray:
     """Where an object shows in frames ``start … start+count-1``: bool ``(count, size, size)``.
 
     The frames against the same scene's bare background (event included), so
     it marks exactly the pixels the objects change. The DiT's training loss
     weights these up: at 64×64 an object is a few percent of the frame.
+    ``frames``: the same window already rendered (saves rendering it again).
     """
-    frames = render_frames(scene, start, count, size).astype(np.int16)
+    if frames is None:
+        frames = render_frames(scene, start, count, size)
+    frames = frames.astype(np.int16)
     t = np.arange(start, start + count, dtype=np.float64)
     bare = np.rint(np.clip(background_rows(scene.background, size, event_blend(scene, t)), 0, 255)).astype(np.int16)
     return np.abs(frames - bare[:, :, None, :]).max(axis=-1) > 2

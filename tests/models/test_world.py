@@ -257,6 +257,7 @@ def test_object_mask_marks_the_objects_and_nothing_else():
     x, y, _ = object_track(scene.objects[0], np.arange(3.0))
     assert mask[0, int(y[0]), int(x[0])]  # the centroid is object
     assert 0.01 < mask.mean() < 0.5  # an object, not the frame
+    assert np.array_equal(object_mask(scene, 0, 3, frames=render_frames(scene, 0, 3)), mask)
     frames = render_frames(scene, 0, 1).astype(float)[0]
     bare = np.broadcast_to(background_rows(scene.background, FRAME_SIZE, event_blend(scene, np.zeros(1)))[0, :, None, :], frames.shape)
     assert np.abs(frames - bare)[~mask[0]].max() <= 3  # unmarked pixels are the bare background
