@@ -150,14 +150,19 @@ def make_chain(rt: Runtime, project: Project, chain: list[str], index_of: dict[s
             rt.shot_progress(shot, index_of[shot_id], len(board.shots), 1.0, f"shot {shot_id}: cached")
             continue
         takes = _make_shot(rt, project, folder, shot, key, prev, index_of[shot_id])
-        prev = takes[-1].version
+        prev = next(t.version for t in takes if t.chosen)  # a continuous successor extends the chosen take
         out += takes
     return out
 
 
 def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev: ShotVersion | None,
                index: int) -> list[TakeOutcome]:
-    """Takes of one shot until one passes or ``max_tries`` are spent; the last one is chosen."""
+    """Takes of one shot until one passes or ``max_tries`` are spent.
+
+    The passing take is chosen; when none passes, the one nearest to passing
+    (``take_rank``) is, so a weak model's best try reaches the cut rather than
+    its last.
+    """
     total = len(project.storyboard.shots)
     prompt = shot.prompt
     take: ShotVersion | None = None
@@ -181,8 +186,19 @@ def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev
         prompt = take.prompt
         rt.events.emit("review", f"shot {shot.id} attempt {attempt} failed: {take_problems(take)}",
                        shot=shot.id, shot_index=index, shots=total)
-    outcomes[-1] = TakeOutcome(outcomes[-1].version, chosen=True, generated=outcomes[-1].generated)
+    best = len(outcomes) - 1
+    if not outcomes[best].version.passed:
+        best = min(range(len(outcomes)), key=lambda i: take_rank(outcomes[i].version))  # ties: the earlier take
+        rt.events.emit("review", f"shot {shot.id}: no try passed; keeping try {best + 1} "
+                       f"({take_problems(outcomes[best].version)})", shot=shot.id, shot_index=index, shots=total)
+    outcomes[best] = TakeOutcome(outcomes[best].version, chosen=True, generated=outcomes[best].generated)
     return outcomes
+
+
+def take_rank(take: ShotVersion) -> tuple[int, int]:
+    """How far a take is from passing, lower is nearer: failed checks, then attributes read wrong."""
+    failed = [c for c in take.checks if not c.passed]
+    return len(failed), sum(len(c.wrong) for c in failed)
 
 
 def take_problems(take: ShotVersion) -> str:
@@ -214,7 +230,7 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
     return ShotVersion(
         shot_id=shot.id, key=key, file=result.file, history=result.history, prompt=prompt, seed=seed,
         model=rt.model_id, attempt=attempt,
-        checks=[ShotCheck(name=c.name, passed=c.passed, detail=c.detail) for c in report.checks],
+        checks=[ShotCheck(name=c.name, passed=c.passed, detail=c.detail, wrong=c.wrong) for c in report.checks],
     )
 
 

@@ -136,6 +136,7 @@ class ShotCheck(StrictModel):
     name: str
     passed: bool
     detail: str = ""
+    wrong: list[str] = Field(default_factory=list)  # attributes the evaluator read wrong
 
 
 class ShotVersion(StrictModel):
@@ -178,7 +179,7 @@ class Revision(StrictModel):
     at: str = Field(default_factory=now)
     request: ShortText  # the make request or the refine feedback
     storyboard: Storyboard
-    shot_keys: dict[str, str]  # shot id -> ShotVersion.key used in this render
+    shot_keys: dict[str, str]  # shot id -> take_id (ShotVersion.take_id) of the take in this render
     render: str | None = None
     regenerated: list[str] = Field(default_factory=list)  # shot ids generated this turn
 

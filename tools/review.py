@@ -46,6 +46,7 @@ class Check(BaseModel):
     name: str
     passed: bool
     detail: str = ""
+    wrong: list[str] = Field(default_factory=list, description="attributes the evaluator read wrong")
 
 
 class ReviewReport(BaseModel):
@@ -83,7 +84,7 @@ def _adherence(frames: np.ndarray, expected, keys: tuple[str, ...], where: str) 
 
         reading = read_clip(frames)
         objs = ", ".join(f"{o.colour} {o.shape} {o.motion}" for o in reading.objects) or "no object"
-        return Check(name=f"evaluator_{where}", passed=False,
+        return Check(name=f"evaluator_{where}", passed=False, wrong=wrong,
                      detail=f"{', '.join(wrong)} wrong; read {objs} on {reading.background}")
     return Check(name=f"evaluator_{where}", passed=True, detail="read as asked")
 

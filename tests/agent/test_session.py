@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -74,6 +76,39 @@ def test_failed_shots_are_retried_then_rewritten(sessions):
     assert len({c.seed for c in model.calls[:2]}) == 2
     take = next(v for v in res.project.versions if v.attempt == 3)
     assert take.passed and res.revision.regenerated == ["s1"]
+
+
+class WrongByTryModel(WorldOracleModel):
+    """Renders attribute overrides by call number: the tries of one shot fail in different ways."""
+
+    def __init__(self, wrong_by_call: dict[int, dict]):
+        super().__init__()
+        self.wrong_by_call = wrong_by_call
+
+    def _scene(self, prompt, seed):
+        scene = super()._scene(prompt, seed)
+        wrong = self.wrong_by_call.get(len(self.calls), {})
+        objects = tuple(replace(o, **{k: v for k, v in wrong.items() if k != "background"}) for o in scene.objects)
+        return replace(scene, objects=objects, background=wrong.get("background", scene.background))
+
+
+def test_when_no_try_passes_the_nearest_is_kept(sessions):
+    # try 1: colour and background wrong; try 2: colour only; try 3 (rewritten): colour and shape wrong
+    model = WrongByTryModel({1: {"colour": "blue", "background": "sand"}, 2: {"colour": "blue"},
+                             3: {"colour": "blue", "shape": "square"}})
+    events = []
+    res = sessions.make("a small red star moves left", name="star", seconds=4,
+                        opts=opts(model, listeners=[events.append]))
+    assert len(model.calls) == 3
+    rev = res.revision
+    kept = next(v for v in res.project.versions if v.take_id == rev.shot_keys["s1"])
+    assert kept.attempt == 2 and not kept.passed
+    assert [c.wrong for c in kept.checks if not c.passed] == [["colour"]]
+    assert any("keeping try 2" in e.message for e in events)
+    frames = np.stack(list(read_frames(res.render)))
+    reading = read_clip(frames[:16, ::4, ::4])  # try 2's picture is the one delivered
+    assert reading.background == parse_canonical(kept.prompt).background != "sand"
+    assert reading.objects[0].shape == "star"
 
 
 class Crash(Exception):
