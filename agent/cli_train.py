@@ -16,7 +16,7 @@ from longcut.agent.cli import app, console
 from longcut.errors import InputError
 
 train_app = typer.Typer(
-    help="Train the embedded tiny model (VAE; the DiT comes later).", no_args_is_help=True
+    help="Train the embedded tiny model: the VAE, then the DiT on its latents.", no_args_is_help=True
 )
 app.add_typer(train_app, name="train")
 
