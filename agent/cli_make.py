@@ -30,14 +30,21 @@ def _parse_refs(values: list[str]) -> dict[str, Path]:
     return refs
 
 
-def _options(model: str, planner: str, base_url: str | None, llm_model: str, listener, weights: Path | None = None):
+def _options(model: str, planner: str, base_url: str | None, llm_model: str, listener, weights: Path | None = None,
+             candidates: int | None = None):
     from longcut.agent.session import Options
 
     if planner not in ("offline", "openai"):
         raise InputError(f"--planner must be 'offline' or 'openai', got {planner!r}")
+    extra = {} if candidates is None else {"candidates": candidates}
     return Options(model=model, weights=weights, planner=planner,
                    base_url=base_url or os.environ.get("LONGCUT_OPENAI_BASE_URL"), llm_model=llm_model,
-                   listeners=[listener])
+                   listeners=[listener], **extra)
+
+
+CANDIDATES_HELP = ("Seeds tried for each shot's opening chunk when the evaluator can read the prompt; "
+                   "the best is continued (1 = off; default 4).")
+CANDIDATES_MAX = 8  # tools.generate.MAX_CANDIDATES, not imported here: it would load torch at start-up
 
 
 class _Display:
@@ -97,6 +104,7 @@ def make(
     session: str | None = typer.Option(None, "--session", help="Session name, to refine it later."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint (openai planner)."),
     llm_model: str = typer.Option("gpt-4o-mini", "--llm-model", help="LLM name (openai planner)."),
+    candidates: int | None = typer.Option(None, "--candidates", min=1, max=CANDIDATES_MAX, help=CANDIDATES_HELP),
 ) -> None:
     """Make a video from a request: plan, generate, check, edit, render."""
     from longcut.agent.session import Sessions
@@ -104,7 +112,8 @@ def make(
     display = _Display()
     with display.progress:
         result = Sessions().make(request, name=session, seconds=seconds, seed=seed, refs=_parse_refs(ref),
-                                 music=music, opts=_options(model, planner, base_url, llm_model, display, weights))
+                                 music=music,
+                                 opts=_options(model, planner, base_url, llm_model, display, weights, candidates))
     _finish(result, out)
 
 
@@ -117,6 +126,7 @@ def refine(
     base_url: str | None = typer.Option(None, "--base-url"),
     llm_model: str = typer.Option("gpt-4o-mini", "--llm-model"),
     weights: Path | None = typer.Option(None, "--weights", help="Local weights folder of the session's model."),
+    candidates: int | None = typer.Option(None, "--candidates", min=1, max=CANDIDATES_MAX, help=CANDIDATES_HELP),
 ) -> None:
     """Change a session's video; only shots whose content changed are generated again."""
     from longcut.agent.session import Sessions
@@ -125,7 +135,8 @@ def refine(
     display = _Display()
     with display.progress:
         model = sessions.store.load(session).model
-        result = sessions.refine(session, feedback, opts=_options(model, planner, base_url, llm_model, display, weights))
+        result = sessions.refine(session, feedback,
+                                 opts=_options(model, planner, base_url, llm_model, display, weights, candidates))
     _finish(result, out)
 
 

@@ -22,7 +22,7 @@ from longcut.agent.events import Event, EventSink
 from longcut.agent.graph import checkpointer, run_turn
 from longcut.agent.planner import DEFAULT_SECONDS, Planner
 from longcut.agent.request_text import parse_seconds
-from longcut.agent.shots import Runtime, file_sha256
+from longcut.agent.shots import DEFAULT_CANDIDATES, DEFAULT_MAX_TRIES, Runtime, file_sha256
 from longcut.agent.state import (
     MAX_PROJECT_SECONDS,
     PendingTurn,
@@ -53,7 +53,8 @@ class Options:
     planner: str = "offline"
     base_url: str | None = None  # OpenAI-compatible endpoint
     llm_model: str = "gpt-4o-mini"
-    max_tries: int = 3
+    max_tries: int = DEFAULT_MAX_TRIES
+    candidates: int = DEFAULT_CANDIDATES  # opening chunks tried per take when the evaluator can judge them; 1 = off
     listeners: list[Callable[[Event], None]] = field(default_factory=list)
     video_model: VideoModel | None = None  # injected (tests, the job API's warm worker)
     planner_impl: Planner | None = None
@@ -93,7 +94,7 @@ def _runtime(store: ProjectStore, opts: Options, model_name: str) -> Runtime:
 
         model = load_backend(model_name, opts.weights)
     return Runtime(store=store, model=model, planner=_planner(opts), vocabulary=vocabulary_for(model.info.name),
-                   events=EventSink(opts.listeners), max_tries=opts.max_tries,
+                   events=EventSink(opts.listeners), max_tries=opts.max_tries, candidates=opts.candidates,
                    cancel=opts.cancel if opts.cancel is not None else threading.Event())
 
 

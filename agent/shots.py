@@ -27,11 +27,12 @@ from longcut.errors import LongcutError
 from longcut.models.backends.base import VideoModel
 from longcut.tools.generate import GenerateClipArgs, clip_is_complete, generate_clip
 from longcut.tools.paths import atomic_output
-from longcut.tools.review import ReviewArgs, review_clip
+from longcut.tools.review import ReviewArgs, opening_judge, review_clip
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_TRIES = 3
+DEFAULT_CANDIDATES = 4  # opening chunks tried per take when the evaluator can judge them (tools/generate.py)
 
 
 class Cancelled(LongcutError):
@@ -48,6 +49,7 @@ class Runtime:
     vocabulary: ModelVocabulary
     events: EventSink = field(default_factory=EventSink)
     max_tries: int = DEFAULT_MAX_TRIES
+    candidates: int = DEFAULT_CANDIDATES
     cancel: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _progress: dict[str, float] = field(default_factory=dict)  # shot id -> fraction generated
@@ -222,13 +224,15 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
         rt.check_cancel()
         rt.shot_progress(shot, index, total, done / frames, f"{label}: {done}/{frames} frames")
 
+    judge = opening_judge(prompt)
     args = GenerateClipArgs(prompt=prompt, seconds=shot.seconds, seed=seed, refs=refs,
-                            continue_from=prev.file if (shot.continuous and prev is not None) else None, out=rel)
-    result = generate_clip(args, folder, rt.model, on_progress=progress)
+                            continue_from=prev.file if (shot.continuous and prev is not None) else None, out=rel,
+                            candidates=rt.candidates if judge is not None else 1)
+    result = generate_clip(args, folder, rt.model, on_progress=progress, judge=judge)
     report = review_clip(ReviewArgs(file=result.file, prompt=prompt, seconds=shot.seconds,
                                     chunk_frames=result.chunk_frames), folder)
     return ShotVersion(
-        shot_id=shot.id, key=key, file=result.file, history=result.history, prompt=prompt, seed=seed,
+        shot_id=shot.id, key=key, file=result.file, history=result.history, prompt=prompt, seed=result.seed,
         model=rt.model_id, attempt=attempt,
         checks=[ShotCheck(name=c.name, passed=c.passed, detail=c.detail, wrong=c.wrong) for c in report.checks],
     )

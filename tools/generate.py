@@ -5,12 +5,23 @@ the model only through the ``VideoModel`` protocol. A clip is written chunk
 by chunk through the streaming writer, so a ten-minute shot never sits in
 memory; its latent ``History`` is saved next to it so a later shot can
 continue it (``continue_from``) without decoding and re-encoding.
+
+**Opening search.** Given a *judge* (a score of frames, e.g. how much of the
+prompt the world's evaluator reads in them), ``generate_clip`` first makes the
+opening chunk with ``candidates`` seeds, keeps the one the judge scores
+highest and extends *that* chunk through its latent history to the full
+length. A retry of a whole shot costs the whole shot; a candidate costs one
+chunk, so the review loop's search moves to where it is cheap. The kept take
+is the plain generation of the chosen seed (the backend continues a history
+exactly as it would have continued its own chunk), and that seed is recorded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +29,7 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from longcut.errors import InputError
-from longcut.models.backends.base import ClipRequest, History, VideoModel, history_path_for
+from longcut.models.backends.base import Chunk, ClipRequest, History, VideoModel, history_path_for
 from longcut.tools.images import read_rgb_array
 from longcut.tools.media import VideoWriter
 from longcut.tools.paths import ProjectFolder, atomic_output
@@ -26,6 +37,8 @@ from longcut.tools.paths import ProjectFolder, atomic_output
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (frames done, frames total)
+Judge = Callable[[np.ndarray], float]  # frames of an opening chunk -> score in [0, 1], 1 = all as asked
+MAX_CANDIDATES = 8
 
 
 class GenerateClipArgs(BaseModel):
@@ -39,6 +52,8 @@ class GenerateClipArgs(BaseModel):
     refs: list[str] = Field(default_factory=list, max_length=7, description="reference images (project paths)")
     continue_from: str | None = Field(None, description="a clip made by generate_clip to extend seamlessly")
     out: str = Field(description="output .mp4 path inside the project")
+    candidates: int = Field(1, ge=1, le=MAX_CANDIDATES,
+                            description="seeds tried for the opening chunk when a judge scores them (1 = no search)")
 
 
 class ClipResult(BaseModel):
@@ -50,6 +65,8 @@ class ClipResult(BaseModel):
     fps: int
     chunks: int
     chunk_frames: int
+    seed: int  # the seed of the kept opening (the request's seed without a search)
+    scores: list[float] = Field(default_factory=list)  # the judge's score of each candidate, in seed order
 
 
 def load_reference(project: ProjectFolder, user_path: str) -> np.ndarray:
@@ -57,10 +74,56 @@ def load_reference(project: ProjectFolder, user_path: str) -> np.ndarray:
     return read_rgb_array(project.resolve(user_path), f"reference {user_path!r}")
 
 
+def candidate_seeds(seed: int, n: int) -> list[int]:
+    """The seeds an opening search tries: ``seed`` itself first, then seeds derived from it."""
+    derived = [int.from_bytes(hashlib.sha256(f"{seed}:opening{j}".encode()).digest()[:4], "little") % 2**31
+               for j in range(1, n)]
+    return [seed, *derived]
+
+
+def _first_chunk(model: VideoModel, request: ClipRequest, history: History | None) -> Chunk:
+    stream = iter(model.generate(request, history))
+    try:
+        return next(stream)
+    finally:
+        close = getattr(stream, "close", None)  # stop the generator: the rest is never wanted
+        if close is not None:
+            close()
+
+
+def search_opening(model: VideoModel, request: ClipRequest, history: History | None, judge: Judge, n: int,
+                   on_candidate: Callable[[int], None] | None = None) -> tuple[int, Chunk, list[float]]:
+    """The opening chunk of up to ``n`` candidate seeds; returns the best seed, its chunk, and the scores.
+
+    The search stops at the first candidate the judge scores 1 (nothing to
+    gain from more); ties go to the earlier candidate, so a judge that cannot
+    tell them apart keeps the request's own seed.
+    """
+    best: tuple[float, int, Chunk] | None = None
+    scores = []
+    for j, seed in enumerate(candidate_seeds(request.seed, n)):
+        chunk = _first_chunk(model, replace(request, seed=seed), history)
+        score = float(judge(chunk.frames))
+        scores.append(score)
+        if best is None or score > best[0]:
+            best = (score, seed, chunk)
+        if on_candidate is not None:
+            on_candidate(j + 1)
+        if score >= 1.0:
+            break
+    assert best is not None  # n >= 1
+    return best[1], best[2], scores
+
+
 def generate_clip(
-    args: GenerateClipArgs, project: ProjectFolder, model: VideoModel, on_progress: Progress | None = None
+    args: GenerateClipArgs, project: ProjectFolder, model: VideoModel, on_progress: Progress | None = None,
+    judge: Judge | None = None,
 ) -> ClipResult:
-    """Generate a clip from a prompt (optionally continuing another clip) and write it as MP4."""
+    """Generate a clip from a prompt (optionally continuing another clip) and write it as MP4.
+
+    With a ``judge`` and ``args.candidates`` > 1 the opening is searched first
+    (see the module docstring).
+    """
     info = model.info
     out = project.output(args.out)
     if out.suffix.lower() != ".mp4":
@@ -76,10 +139,31 @@ def generate_clip(
             raise InputError(f"{args.continue_from!r} has no latent history to continue (was it made by generate_clip?)")
         history = History.load(hist_file)
     total = max(1, round(args.seconds * info.fps))
+    seed, scores = args.seed, []
+
+    def stream() -> Iterator[Chunk]:
+        nonlocal seed, scores
+        if judge is None or args.candidates == 1:
+            yield from model.generate(request, history)
+            return
+
+        def searched(j: int) -> None:
+            if on_progress is not None:  # also the caller's chance to cancel between candidates
+                on_progress(0, total)
+            log.debug("opening candidate %d/%d of %s", j, args.candidates, out.name)
+
+        seed, first, scores = search_opening(model, request, history, judge, args.candidates, searched)
+        if len(scores) > 1:
+            log.info("opening of %s: seed %d kept, scores %s", out.name, seed, [round(x, 2) for x in scores])
+        yield first
+        left = total - first.frames.shape[0]
+        if left > 0:
+            yield from model.generate(replace(request, seconds=left / info.fps, seed=seed), first.history)
+
     frames = chunks = 0
     last: History | None = None
     with VideoWriter(out, fps=info.fps, size=(info.width, info.height)) as writer:
-        for chunk in model.generate(request, history):
+        for chunk in stream():
             for frame in chunk.frames:
                 writer.write(frame)
             frames += chunk.frames.shape[0]
@@ -94,7 +178,7 @@ def generate_clip(
         tmp.write_bytes(last.to_bytes())
     log.info("generated %s: %d frames in %d chunks", out.name, frames, chunks)
     return ClipResult(file=project.relative(out), history=project.relative(hist_out), frames=frames,
-                      fps=info.fps, chunks=chunks, chunk_frames=info.chunk_frames)
+                      fps=info.fps, chunks=chunks, chunk_frames=info.chunk_frames, seed=seed, scores=scores)
 
 
 class GenerateImageArgs(BaseModel):

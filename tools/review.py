@@ -89,6 +89,26 @@ def _adherence(frames: np.ndarray, expected, keys: tuple[str, ...], where: str) 
     return Check(name=f"evaluator_{where}", passed=True, detail="read as asked")
 
 
+def opening_judge(prompt: str):
+    """A judge for ``generate_clip``'s opening search, or None when the evaluator cannot read the prompt.
+
+    Score in [0, 1], 1 = everything read as asked: each attribute the review
+    gates on counts 1, each other one (count, size, pattern, …) a tenth.
+    """
+    from longcut.models.evaluate import adherence
+
+    expected = _world_expectation(prompt)
+    if expected is None:
+        return None
+
+    def judge(frames: np.ndarray) -> float:
+        hits = adherence(frames, expected)
+        weights = {k: 1.0 if k in GATED_ATTRIBUTES else 0.1 for k in hits}
+        return sum(w * hits[k] for k, w in weights.items()) / max(sum(weights.values()), 1e-9)
+
+    return judge
+
+
 def review_clip(args: ReviewArgs, project: ProjectFolder) -> ReviewReport:
     """Check a generated shot; returns every check with its verdict (never raises on a bad shot)."""
     from longcut.models.evaluate import seam_ratio

@@ -78,3 +78,24 @@ def test_refine_loads_the_model_from_the_weights_it_is_given(home, monkeypatch):
     weights.mkdir()
     assert run("refine", "w", "make the first shot green", "--weights", str(weights)) in (0, None)
     assert seen[-1] == weights
+
+
+def test_candidates_reach_the_shots(home, monkeypatch):
+    from longcut.tools import generate as gen
+
+    seen = []
+
+    real = gen.search_opening
+
+    def spy(model, request, history, judge, n, on_candidate=None):
+        seen.append(n)
+        return real(model, request, history, judge, n, on_candidate)
+
+    monkeypatch.setattr(gen, "search_opening", spy)
+    assert run("make", "a small red star moves left", "--seconds", "4", "--model", "oracle", "--candidates", "3",
+               "-o", str(home / "a.mp4")) in (0, None)
+    assert seen == [3]
+    assert run("make", "a small red star moves left", "--seconds", "4", "--model", "oracle", "--candidates", "1",
+               "-o", str(home / "b.mp4")) in (0, None)
+    assert seen == [3]  # 1 = no search
+    assert run("make", "a red ball", "--model", "oracle", "--candidates", "9") == 2

@@ -22,7 +22,8 @@ def sessions(tmp_path) -> Sessions:
 
 
 def opts(model, **kw) -> Options:
-    return Options(video_model=model, planner_impl=OfflinePlanner(use_embeddings=False), **kw)
+    """Options with the opening search off unless asked: most tests here count whole generations."""
+    return Options(video_model=model, planner_impl=OfflinePlanner(use_embeddings=False), **({"candidates": 1} | kw))
 
 
 def test_make_renders_the_storyboard(sessions):
@@ -109,6 +110,40 @@ def test_when_no_try_passes_the_nearest_is_kept(sessions):
     reading = read_clip(frames[:16, ::4, ::4])  # try 2's picture is the one delivered
     assert reading.background == parse_canonical(kept.prompt).background != "sand"
     assert reading.objects[0].shape == "star"
+
+
+class BadSeedModel(WorldOracleModel):
+    """Draws the wrong colour for the given seeds."""
+
+    def __init__(self, bad_seeds: set[int]):
+        super().__init__()
+        self.bad_seeds = bad_seeds
+
+    def _scene(self, prompt, seed):
+        scene = super()._scene(prompt, seed)
+        if seed in self.bad_seeds:
+            scene = replace(scene, objects=tuple(replace(o, colour="blue") for o in scene.objects))
+        return scene
+
+
+def test_the_opening_search_finds_a_passing_seed_without_a_retry(sessions):
+    from longcut.agent.planner import PlanRequest
+    from longcut.tools.generate import candidate_seeds
+
+    board = OfflinePlanner(use_embeddings=False).plan(
+        PlanRequest(request="a small red star moves left", seconds=4, vocabulary=None)).storyboard  # type: ignore[arg-type]
+    seed = board.shots[0].seed
+    model = BadSeedModel({seed})
+    res = sessions.make("a small red star moves left", name="star", seconds=4, opts=opts(model, candidates=4))
+    (take,) = [v for v in res.project.versions if v.shot_id == "s1"]
+    assert take.passed and take.attempt == 1 and take.seed == candidate_seeds(seed, 4)[1]
+    # the bad seed's opening, then a good one (read as asked: the search stops), continued: 16 + 16 frames
+    assert [c.seed for c in model.calls] == [seed, take.seed, take.seed]
+    assert [round(c.seconds * 8) for c in model.calls] == [32, 32, 16]
+
+    without = BadSeedModel({seed})
+    res = sessions.make("a small red star moves left", name="star2", seconds=4, opts=opts(without, candidates=1))
+    assert [v.attempt for v in res.project.versions] == [1, 2]  # the bad seed costs a whole retry
 
 
 class Crash(Exception):

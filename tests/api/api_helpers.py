@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -39,7 +40,8 @@ class SlowOracle(WorldOracleModel):
 
     def generate(self, request, history=None, on_step=None):
         with open(Path(os.environ["LONGCUT_HOME"]) / "generate-calls.jsonl", "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"pid": os.getpid(), "prompt": request.prompt, "seed": request.seed}) + "\n")
+            start = 0 if history is None else history.frames_done
+            fh.write(json.dumps({"pid": os.getpid(), "prompt": request.prompt, "seed": request.seed, "start": start}) + "\n")
         for chunk in super().generate(request, history, on_step):
             time.sleep(self.delay)
             yield chunk
@@ -161,6 +163,15 @@ def finished_shots(home: Path, session: str) -> set[str]:
 
 
 def generations(home: Path, shots: list[dict]) -> dict[str, int]:
-    """How many times each storyboard shot (prompt and seed) was sent to the model, by any worker."""
+    """How many times each storyboard shot (prompt and seed) was generated, by any worker.
+
+    A shot may be made in several calls (an opening chunk, then its
+    continuation from a later frame), so calls are counted per start frame
+    and a shot made twice shows every start twice.
+    """
     calls = generate_calls(home)
-    return {s["id"]: sum((c["prompt"], c["seed"]) == (s["prompt"], s["seed"]) for c in calls) for s in shots}
+    made = {}
+    for s in shots:
+        starts = Counter(c["start"] for c in calls if (c["prompt"], c["seed"]) == (s["prompt"], s["seed"]))
+        made[s["id"]] = max(starts.values(), default=0)
+    return made

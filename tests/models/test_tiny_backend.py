@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from longcut.errors import InputError, LongcutError
-from longcut.models.backends.base import ClipRequest, History, VideoModel
+from longcut.models.backends.base import ClipRequest, History, VideoModel, history_path_for
 from longcut.models.backends.tiny import WEIGHTS_DIR, TinyVideoModel
 from longcut.models.dit import DiT, dit_config
 from longcut.models.text import TextEncoding
@@ -194,3 +194,29 @@ def test_cli_generate_and_extend_with_a_micro_model(backend, tmp_path, monkeypat
     with pytest.raises(SystemExit) as exit_info:
         main(["generate", "x", "--extend", str(tmp_path / "none.mp4"), "-o", str(tmp_path / "c.mp4")])
     assert exit_info.value.code == 2
+
+
+def test_opening_search_keeps_the_chosen_seeds_own_generation(backend, tmp_path):
+    from longcut.tools.generate import GenerateClipArgs, candidate_seeds, generate_clip
+    from longcut.tools.media import read_frames
+    from longcut.tools.paths import ProjectFolder
+
+    project = ProjectFolder(tmp_path)
+    judged = []
+
+    def judge(frames):  # any deterministic preference will do: the brightest opening
+        judged.append(frames.shape[0])
+        return float(frames.mean())
+
+    args = dict(prompt="a red circle", seconds=3.0, seed=5)
+    res = generate_clip(GenerateClipArgs(**args, candidates=3, out="s.mp4"), project, backend, judge=judge)
+    seeds = candidate_seeds(5, 3)
+    assert judged == [9, 9, 9] and len(res.scores) == 3  # one opening chunk (latent 0 + 2) per candidate
+    assert res.seed == seeds[int(np.argmax(res.scores))]
+    plain = generate_clip(GenerateClipArgs(**args | {"seed": res.seed}, out="p.mp4"), project, backend)
+    a = np.stack(list(read_frames(tmp_path / "s.mp4")))
+    b = np.stack(list(read_frames(tmp_path / "p.mp4")))
+    assert a.shape == b.shape == (plain.frames, 64, 64, 3) and np.array_equal(a, b)
+    h_search = History.load(history_path_for(tmp_path / "s.mp4"))
+    h_plain = History.load(history_path_for(tmp_path / "p.mp4"))
+    assert torch.allclose(h_search.recent, h_plain.recent) and h_search.frames_done == h_plain.frames_done

@@ -1,10 +1,11 @@
 import numpy as np
 import pytest
 
+from longcut.models.backends.base import ClipRequest
 from longcut.tools.generate import GenerateClipArgs, generate_clip
 from longcut.tools.media import VideoWriter, read_frames
 from longcut.tools.paths import ProjectFolder
-from longcut.tools.review import ReviewArgs, review_clip
+from longcut.tools.review import ReviewArgs, opening_judge, review_clip
 
 from tests.fakes import WorldOracleModel
 
@@ -32,6 +33,15 @@ def test_wrong_colour_is_caught_by_the_evaluator(project):
     args = make(project, model=WorldOracleModel(fail_prompts={PROMPT}))
     report = review_clip(args, project)
     assert not report.passed and "colour" in report.problems()
+
+
+def test_the_opening_judge_scores_what_the_evaluator_reads():
+    assert opening_judge("a cinematic drone shot over mountains") is None  # free text: nothing to read
+    judge = opening_judge(PROMPT)
+    request = ClipRequest(PROMPT, 2.0, seed=3)
+    right = next(iter(WorldOracleModel().generate(request))).frames  # the opening chunk: 16 frames
+    wrong = next(iter(WorldOracleModel(fail_prompts={PROMPT}).generate(request))).frames
+    assert judge(right) == 1.0 and 0.5 < judge(wrong) < 1.0  # one gated attribute of four is wrong
 
 
 def test_wrong_duration_and_black_and_frozen(project):
