@@ -83,10 +83,12 @@ def test_training_run_resumes_and_exports(tmp_path):
     tc.steps = 7
     train_dit(tc, bank=bank, progress=False)
     assert "resumed" in (tmp_path / "run" / "train.log").read_text()
+    bank.save(tmp_path / "dit_bank.pt")  # where the run's default bank lives: the card reads its size
     info = export_dit(tmp_path / "run", tmp_path / "w" / "dit")
     assert info["total_steps"] == 7 and info["status"] == "in training"
     card = tmp_path / "w" / "DIT_CARD.md"
     assert card.read_text().startswith("# Tiny DiT")
+    assert "--scenes 16 " in card.read_text() and "--t-shift 1 --threads 1" in card.read_text()
     card.write_text(card.read_text() + "\nRun 1 was measured by hand.\n")
     export_dit(tmp_path / "run", tmp_path / "w" / "dit")
     assert card.read_text().count("Run 1 was measured by hand.") == 1  # the hand-written part survives
