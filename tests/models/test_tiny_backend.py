@@ -204,9 +204,9 @@ def test_opening_search_keeps_the_chosen_seeds_own_generation(backend, tmp_path)
     project = ProjectFolder(tmp_path)
     judged = []
 
-    def judge(frames):  # any deterministic preference will do: the brightest opening
+    def judge(frames):  # any deterministic preference below 1 (1 ends the search): the brightest opening
         judged.append(frames.shape[0])
-        return float(frames.mean())
+        return float(frames.mean()) / 256.0
 
     args = dict(prompt="a red circle", seconds=3.0, seed=5)
     res = generate_clip(GenerateClipArgs(**args, candidates=3, out="s.mp4"), project, backend, judge=judge)
