@@ -105,7 +105,7 @@ def test_cli_and_agent_end_to_end(ltx_dir, ltx, tmp_path):
     assert len(list(read_frames(a))) == 25 and len(list(read_frames(b))) == 24  # 3 windows each
     sessions = Sessions(ProjectStore(tmp_path / "projects"), checkpoints=tmp_path / "ck.sqlite")
     res = sessions.make("a 1-second video: a blue square moves left", name="sq",
-                        opts=Options(video_model=ltx, planner_impl=OfflinePlanner(use_embeddings=False), max_tries=1))
+                        opts=Options(video_model=ltx, planner_impl=OfflinePlanner(use_embeddings=False), max_tries=1, candidates=1))
     info = probe(res.render)
     assert info.duration == pytest.approx(1.0, abs=1 / 24 + 1e-6)
     assert (info.width, info.height) == output_size(32, 32) and info.fps == 24

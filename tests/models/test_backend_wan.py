@@ -246,7 +246,7 @@ def test_through_the_agent_with_a_reference(vace, tmp_path, monkeypatch):
     hero = tmp_path / "hero.png"
     Image.fromarray(np.full((48, 48, 3), 200, np.uint8)).save(hero)
     sessions = Sessions(ProjectStore(tmp_path / "projects"), checkpoints=tmp_path / "ck.sqlite")
-    opts = Options(video_model=vace, planner_impl=OfflinePlanner(use_embeddings=False), max_tries=1)
+    opts = Options(video_model=vace, planner_impl=OfflinePlanner(use_embeddings=False), max_tries=1, candidates=1)
     res = sessions.make("a 2-second video: the hero ball bounces on grass", name="ball", refs={"hero": hero}, opts=opts)
     info = probe(res.render)
     assert info.duration == pytest.approx(2.0, abs=1 / 16 + 1e-6)
