@@ -75,7 +75,7 @@ def test_missing_timeline_file(folder):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_render_leaves_nothing_at_the_output(folder, sig):
-    run_ffmpeg(["-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24", "-t", "60", "-c:v",
+    run_ffmpeg(["-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24", "-t", "120", "-c:v",
                 "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(folder / "long.mp4")],
                "make long clip")
     tl = write(folder, {"width": 1280, "height": 720, "fps": 24, "clips": [{"source": "long.mp4"}]})
@@ -86,7 +86,7 @@ def test_interrupted_render_leaves_nothing_at_the_output(folder, sig):
     while not list(folder.glob(".out.tmp-*")) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, "render finished before it could be interrupted"
-    time.sleep(0.3)
+    time.sleep(0.1)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0
