@@ -80,8 +80,10 @@ def test_interrupted_render_leaves_nothing_at_the_output(folder, sig):
                "make long clip")
     tl = write(folder, {"width": 1280, "height": 720, "fps": 24, "clips": [{"source": "long.mp4"}]})
     out = folder / "out.mp4"
+    # a test run started in the background (`cmd &`) inherits SIGINT ignored; the user's terminal does not
     proc = subprocess.Popen([sys.executable, "-m", "longcut", "edit", str(tl), "-o", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not list(folder.glob(".out.tmp-*")) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
