@@ -25,7 +25,7 @@ from longcut.agent.state import Project, Shot, ShotCheck, ShotVersion, Storyboar
 from longcut.agent.store import ProjectStore
 from longcut.errors import LongcutError
 from longcut.models.backends.base import VideoModel
-from longcut.tools.generate import GenerateClipArgs, clip_is_complete, generate_clip
+from longcut.tools.generate import GenerateClipArgs, clip_is_complete, derived_seed, generate_clip
 from longcut.tools.paths import atomic_output
 from longcut.tools.review import ReviewArgs, opening_judge, review_clip
 
@@ -108,9 +108,7 @@ def file_sha256(path: Path) -> str:
 
 def take_seed(seed: int, attempt: int) -> int:
     """The seed of a retry: attempt 1 uses the shot's own seed."""
-    if attempt == 1:
-        return seed
-    return int.from_bytes(hashlib.sha256(f"{seed}:{attempt}".encode()).digest()[:4], "little") % 2**31
+    return seed if attempt == 1 else derived_seed(seed, str(attempt))
 
 
 def _record_path(folder: Path, shot_id: str, key: str, attempt: int) -> Path:

@@ -507,9 +507,8 @@ def export_dit(run_dir: str | Path, out: str | Path, final: bool = False) -> dic
 CARD_MARKER = "<!-- written by hand below this line; export keeps it -->"
 
 
-def _bank_scenes(run_dir: Path, tc: dict) -> int | str:
-    """Scenes in the run's latent bank (read from the bank file; '?' when it is gone)."""
-    path = Path(tc.get("bank") or Path(run_dir).parent / "dit_bank.pt")
+def _bank_scenes(path: Path) -> int | str:
+    """Scenes in a latent bank file ('?' when it is gone)."""
     if not path.is_file():
         return "?"
     return int(torch.load(path, weights_only=True, mmap=True)["latents"].shape[0])
@@ -522,7 +521,7 @@ def write_card(run_dir: Path, card: Path, state: dict, info: dict) -> None:
     losses = [r for r in rows if "loss" in r]
     evals = [r for r in rows if any(k.startswith("acc_") for k in r)]
     tc, cfg = state["train_config"], state["dit_config"]
-    bank = tc.get("bank") or str(Path(tc["out"]).parent / "dit_bank.pt")
+    bank = Path(tc.get("bank") or Path(run_dir).parent / "dit_bank.pt")  # train's default: beside the run
     n_params = sum(v.numel() for k, v in state["ema"].items())
     lines = [
         "# Tiny DiT — model card",
@@ -539,7 +538,7 @@ def write_card(run_dir: Path, card: Path, state: dict, info: dict) -> None:
         "that folder, continues from these weights with `--init models/weights/dit`):",
         "",
         "```",
-        f"python -m longcut.models.train_dit bank --out {bank} --scenes {_bank_scenes(run_dir, tc)} --clip-latents 21",
+        f"python -m longcut.models.train_dit bank --out {bank} --scenes {_bank_scenes(bank)} --clip-latents 21",
         f"python -m longcut.models.train_dit train --out {tc['out']} --steps {tc['steps']} --lr {tc['lr']} --batch {tc['batch']} --seed {tc['seed']}"
         f" --warmup {tc['warmup']} --max-minutes {tc['max_minutes']:g} --object-weight {tc.get('object_weight', 0.0):g}"
         f" --t-shift {tc.get('t_shift', 1.0):g} --threads {tc['threads']} --eval-every {tc['eval_every']} --eval-prompts {tc['eval_prompts']}"

@@ -74,11 +74,14 @@ def load_reference(project: ProjectFolder, user_path: str) -> np.ndarray:
     return read_rgb_array(project.resolve(user_path), f"reference {user_path!r}")
 
 
+def derived_seed(seed: int, salt: str) -> int:
+    """A seed derived from ``seed`` and ``salt``: stable across runs and machines, in [0, 2**31)."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{salt}".encode()).digest()[:4], "little") % 2**31
+
+
 def candidate_seeds(seed: int, n: int) -> list[int]:
     """The seeds an opening search tries: ``seed`` itself first, then seeds derived from it."""
-    derived = [int.from_bytes(hashlib.sha256(f"{seed}:opening{j}".encode()).digest()[:4], "little") % 2**31
-               for j in range(1, n)]
-    return [seed, *derived]
+    return [seed, *(derived_seed(seed, f"opening{j}") for j in range(1, n))]
 
 
 def _first_chunk(model: VideoModel, request: ClipRequest, history: History | None) -> Chunk:
