@@ -228,7 +228,7 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
                             candidates=rt.candidates if judge is not None else 1)
     result = generate_clip(args, folder, rt.model, on_progress=progress, judge=judge)
     report = review_clip(ReviewArgs(file=result.file, prompt=prompt, seconds=shot.seconds,
-                                    chunk_frames=result.chunk_frames), folder)
+                                    chunk_frames=result.chunk_frames, chunk_starts=result.chunk_starts), folder)
     return ShotVersion(
         shot_id=shot.id, key=key, file=result.file, history=result.history, prompt=prompt, seed=result.seed,
         model=rt.model_id, attempt=attempt,

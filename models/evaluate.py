@@ -200,9 +200,24 @@ def seam_ratio(frames: np.ndarray, chunk_frames: int) -> float:
         raise ValueError(f"chunk_frames={chunk_frames!r} must be an integer ≥ 2")
     if len(f) <= chunk_frames:
         raise ValueError(f"{len(f)} frames hold no chunk boundary at chunk_frames={chunk_frames}")
+    return seam_ratio_at(f, range(chunk_frames, len(f), chunk_frames))
+
+
+def seam_ratio_at(frames: np.ndarray, starts) -> float:
+    """``seam_ratio`` with the chunks' first frames given: ``starts`` (indices > 0) begin a new chunk.
+
+    For chunks of unequal length, e.g. a backend whose opening chunk carries
+    one frame more than the rest (a causal VAE's lone frame 0).
+    """
+    f = _check_frames(frames)
+    starts = sorted({int(s) for s in starts})
+    if not starts or starts[0] < 1 or starts[-1] >= len(f):
+        raise ValueError(f"chunk starts {starts} must lie in 1 … {len(f) - 1}")
     diffs = np.abs(np.diff(f, axis=0)).mean(axis=(1, 2, 3))  # diffs[i]: frame i → i+1
     at_seam = np.zeros(len(diffs), dtype=bool)
-    at_seam[np.arange(chunk_frames - 1, len(diffs), chunk_frames)] = True
+    at_seam[np.asarray(starts) - 1] = True
+    if at_seam.all():
+        raise ValueError("every frame starts a chunk: nothing within chunks to compare with")
     seam, within = float(diffs[at_seam].mean()), float(diffs[~at_seam].mean())
     if within < 1e-6:
         return 1.0 if seam < 1e-6 else float("inf")

@@ -230,6 +230,7 @@ class VAETrainConfig:
     kl_weight: float = 1e-3
     edge_weight: float = 0.5
     mse_weight: float = 0.0  # an MSE term: PSNR is an MSE figure, L1 alone leaves it on the table
+    temporal_weight: float = 0.0  # L1 of frame-to-frame change: a decoder that moves in steps per latent judders
     cache_clips: int = 6000
     cache_frames: int = 17
     eval_clips: int = 16
@@ -288,7 +289,13 @@ def clip_sampler(
 def vae_loss(
     model: VideoVAE, video: torch.Tensor, cfg: VAETrainConfig
 ) -> tuple[torch.Tensor, dict]:
-    """L1 + edge (finite-difference L1) + fixed-σ KL; returns the loss and its parts."""
+    """L1 + edge (spatial finite-difference L1) + fixed-σ KL (+ MSE, + temporal); the loss and its parts.
+
+    The temporal term compares frame-to-frame change (``diff`` along t): a
+    decoder that draws a latent's four frames too alike and then jumps to the
+    next latent's shows it as a step at every latent boundary, which per-frame
+    losses barely see.
+    """
     recon, mean = model(video, noise=model.cfg.latent_noise)
     l1 = (recon - video).abs().mean()
     edge = (recon.diff(dim=-1) - video.diff(dim=-1)).abs().mean() + (
@@ -296,12 +303,14 @@ def vae_loss(
     ).abs().mean()
     kl = 0.5 * mean.pow(2).mean()
     mse = F.mse_loss(recon, video)
-    loss = l1 + cfg.edge_weight * edge + cfg.kl_weight * kl + cfg.mse_weight * mse
+    temporal = (recon.diff(dim=2) - video.diff(dim=2)).abs().mean() if video.shape[2] > 1 else recon.new_zeros(())
+    loss = l1 + cfg.edge_weight * edge + cfg.kl_weight * kl + cfg.mse_weight * mse + cfg.temporal_weight * temporal
     return loss, {
         "l1": l1.item(),
         "edge": edge.item(),
         "kl": kl.item(),
         "mse": mse.item(),
+        "temporal": temporal.item(),
     }
 
 

@@ -302,15 +302,19 @@ def sample_batch(
 # ---------------------------------------------------------------------------
 
 
-def eval_scenes(n: int, seed0: int = EVAL_SEED0) -> list:
-    """``n`` one-object scenes from unseen seeds, half with a held-out (colour, shape) pair."""
+def eval_scenes(n: int, seed0: int = EVAL_SEED0, keep=None) -> list:
+    """``n`` one-object scenes from unseen seeds, half with a held-out (colour, shape) pair.
+
+    ``keep`` (scene → bool), when given, skips the scenes it rejects.
+    """
     from longcut.models import world
 
     held, seen, seed = [], [], seed0
     while len(held) < n // 2 or len(seen) < n - n // 2:
         scene = world.sample_scene(seed, n_objects=1)
         seed += 1
-        (held if is_held_out(scene) else seen).append(scene)
+        if keep is None or keep(scene):
+            (held if is_held_out(scene) else seen).append(scene)
     return held[: n // 2] + seen[: n - n // 2]
 
 

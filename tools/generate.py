@@ -65,6 +65,7 @@ class ClipResult(BaseModel):
     fps: int
     chunks: int
     chunk_frames: int
+    chunk_starts: list[int] = Field(default_factory=list)  # frame index where each chunk after the first begins
     seed: int  # the seed of the kept opening (the request's seed without a search)
     scores: list[float] = Field(default_factory=list)  # the judge's score of each candidate, in seed order
 
@@ -164,9 +165,12 @@ def generate_clip(
             yield from model.generate(replace(request, seconds=left / info.fps, seed=seed), first.history)
 
     frames = chunks = 0
+    starts: list[int] = []
     last: History | None = None
     with VideoWriter(out, fps=info.fps, size=(info.width, info.height)) as writer:
         for chunk in stream():
+            if chunks:
+                starts.append(frames)
             for frame in chunk.frames:
                 writer.write(frame)
             frames += chunk.frames.shape[0]
@@ -181,7 +185,8 @@ def generate_clip(
         tmp.write_bytes(last.to_bytes())
     log.info("generated %s: %d frames in %d chunks", out.name, frames, chunks)
     return ClipResult(file=project.relative(out), history=project.relative(hist_out), frames=frames,
-                      fps=info.fps, chunks=chunks, chunk_frames=info.chunk_frames, seed=seed, scores=scores)
+                      fps=info.fps, chunks=chunks, chunk_frames=info.chunk_frames, chunk_starts=starts, seed=seed,
+                      scores=scores)
 
 
 class GenerateImageArgs(BaseModel):

@@ -37,6 +37,9 @@ class ReviewArgs(BaseModel):
     prompt: str = Field(max_length=2000)
     seconds: float = Field(gt=0, le=3600)
     chunk_frames: int | None = Field(None, ge=2, description="frames per generated chunk, for the seam check")
+    chunk_starts: list[int] = Field(default_factory=list, max_length=100_000,
+                                    description="frames where a new chunk begins (generate_clip's chunk_starts); "
+                                                "exact where chunks differ in length, so preferred to chunk_frames")
     expect_motion: bool = Field(True, description="false when the shot may legitimately be a still")
 
 
@@ -111,7 +114,7 @@ def opening_judge(prompt: str):
 
 def review_clip(args: ReviewArgs, project: ProjectFolder) -> ReviewReport:
     """Check a generated shot; returns every check with its verdict (never raises on a bad shot)."""
-    from longcut.models.evaluate import seam_ratio
+    from longcut.models.evaluate import seam_ratio, seam_ratio_at
 
     path = project.resolve(args.file)
     info = probe(path)
@@ -132,8 +135,13 @@ def review_clip(args: ReviewArgs, project: ProjectFolder) -> ReviewReport:
     if moving and len(frames) > 1:
         diff = float(np.abs(np.diff(frames.astype(np.int16), axis=0)).mean())
         checks.append(Check(name="frozen", passed=diff > FROZEN_DIFF, detail=f"mean frame change {diff:.3f}"))
-    if args.chunk_frames and len(frames) > args.chunk_frames:
+    starts = [s for s in args.chunk_starts if 0 < s < len(frames)]
+    ratio = None
+    if starts and len(starts) < len(frames) - 1:
+        ratio = seam_ratio_at(frames, starts)
+    elif not args.chunk_starts and args.chunk_frames and len(frames) > args.chunk_frames:
         ratio = seam_ratio(frames, args.chunk_frames)
+    if ratio is not None:
         checks.append(Check(name="seams", passed=ratio <= MAX_SEAM_RATIO, detail=f"seam ratio {ratio:.2f}"))
     if expected is not None:
         window = max(1, int(ADHERENCE_SECONDS * fps))

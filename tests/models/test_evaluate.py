@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from longcut.models.evaluate import adherence, drift, read_clip, reference_fidelity, seam_ratio
+from longcut.models.evaluate import adherence, drift, read_clip, reference_fidelity, seam_ratio, seam_ratio_at
 from longcut.models.evaluate_validate import validate
 from longcut.models.world import (
     ObjectSpec,
@@ -87,6 +87,18 @@ def test_seam_ratio_sees_splices():
     assert seam_ratio(spliced, 8) > 3.0
     still = render_frames(_scene(motion="still"), 0, 16)
     assert seam_ratio(still, 8) == 1.0
+
+
+def test_seam_ratio_at_finds_splices_where_chunks_differ_in_length():
+    s = _scene(motion="right", rate=1.0)
+    # a 9-frame opening chunk (frame 0 + two latents), then 8-frame chunks, each jumping ahead
+    spliced = np.concatenate([render_frames(s, 0, 9), render_frames(s, 29, 8), render_frames(s, 57, 8)])
+    assert seam_ratio_at(spliced, [9, 17]) > 3.0
+    assert seam_ratio(spliced, 8) < 2.0  # a fixed stride looks one frame early and misses them
+    with pytest.raises(ValueError, match="must lie in"):
+        seam_ratio_at(spliced, [0])
+    with pytest.raises(ValueError, match="must lie in"):
+        seam_ratio_at(spliced, [])
 
 
 def test_drift_is_zero_without_change_and_sees_darkening():

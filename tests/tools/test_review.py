@@ -63,3 +63,24 @@ def test_a_seam_is_caught(project):
     report = review_clip(ReviewArgs(file="seam.mp4", prompt=PROMPT, seconds=4.0, chunk_frames=16), project)
     seams = next(c for c in report.checks if c.name == "seams")
     assert not seams.passed
+
+
+def test_the_seam_check_looks_where_the_chunks_really_meet(project):
+    """A backend whose opening chunk is one frame longer (tiny: frame 0 + 4 latents = 17 frames)."""
+    make(project, seconds=4.0)
+    a = list(read_frames(project.root / "a.mp4"))
+    jumped = a[:17] + [np.roll(f, 20, axis=1) for f in a[17:]]
+    with VideoWriter(project.root / "seam17.mp4", fps=8, size=(64, 64)) as w:
+        for f in jumped:
+            w.write(f)
+    exact = review_clip(ReviewArgs(file="seam17.mp4", prompt=PROMPT, seconds=4.0, chunk_frames=16, chunk_starts=[17]),
+                        project)
+    assert not next(c for c in exact.checks if c.name == "seams").passed
+    stride = review_clip(ReviewArgs(file="seam17.mp4", prompt=PROMPT, seconds=4.0, chunk_frames=16), project)
+    assert next(c for c in stride.checks if c.name == "seams").passed  # one frame early: the splice goes unseen
+
+
+def test_generate_clip_reports_where_each_chunk_begins(project):
+    result = generate_clip(GenerateClipArgs(prompt=PROMPT, seconds=5.0, seed=3, out="b.mp4"), project,
+                           WorldOracleModel(chunk_frames=16))
+    assert result.chunks == 3 and result.chunk_starts == [16, 32]
