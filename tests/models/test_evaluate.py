@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from longcut.models.evaluate import adherence, drift, read_clip, reference_fidelity, seam_ratio, seam_ratio_at
+from longcut.models.evaluate import (
+    adherence,
+    drift,
+    read_clip,
+    reference_fidelity,
+    seam_ratio,
+    seam_ratio_at,
+)
 from longcut.models.evaluate_validate import validate
 from longcut.models.world import (
     ObjectSpec,
