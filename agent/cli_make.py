@@ -43,7 +43,7 @@ def _options(model: str, planner: str, base_url: str | None, llm_model: str, lis
 
 
 CANDIDATES_HELP = ("Seeds tried for each shot's opening chunk when the evaluator can read the prompt; "
-                   "the best is continued (1 = off; default 4).")
+                   "the best is continued, and each retry tries twice as many, up to 8 (1 = off; default 4).")
 CANDIDATES_MAX = 8  # tools.generate.MAX_CANDIDATES, not imported here: it would load torch at start-up
 
 

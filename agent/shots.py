@@ -25,7 +25,13 @@ from longcut.agent.state import Project, Shot, ShotCheck, ShotVersion, Storyboar
 from longcut.agent.store import ProjectStore
 from longcut.errors import LongcutError
 from longcut.models.backends.base import VideoModel
-from longcut.tools.generate import GenerateClipArgs, clip_is_complete, derived_seed, generate_clip
+from longcut.tools.generate import (
+    MAX_CANDIDATES,
+    GenerateClipArgs,
+    clip_is_complete,
+    derived_seed,
+    generate_clip,
+)
 from longcut.tools.paths import atomic_output
 from longcut.tools.review import ReviewArgs, opening_judge, review_clip
 
@@ -104,6 +110,18 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def search_width(candidates: int, attempt: int) -> int:
+    """Openings searched on this try: ``candidates`` at first, doubling on each retry, at most MAX_CANDIDATES.
+
+    A shot that failed has shown its prompt is hard for the model; a wider
+    search costs only opening chunks (one each), a retry the whole shot.
+    1 keeps the search off on every try.
+    """
+    if candidates <= 1:
+        return 1
+    return min(MAX_CANDIDATES, candidates * 2 ** (attempt - 1))
 
 
 def take_seed(seed: int, attempt: int) -> int:
@@ -225,10 +243,11 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
     judge = opening_judge(prompt)
     args = GenerateClipArgs(prompt=prompt, seconds=shot.seconds, seed=seed, refs=refs,
                             continue_from=prev.file if (shot.continuous and prev is not None) else None, out=rel,
-                            candidates=rt.candidates if judge is not None else 1)
+                            candidates=search_width(rt.candidates, attempt) if judge is not None else 1)
     result = generate_clip(args, folder, rt.model, on_progress=progress, judge=judge)
     report = review_clip(ReviewArgs(file=result.file, prompt=prompt, seconds=shot.seconds,
-                                    chunk_frames=result.chunk_frames, chunk_starts=result.chunk_starts), folder)
+                                    chunk_frames=result.chunk_frames, chunk_starts=result.chunk_starts,
+                                    latent_starts=result.latent_starts), folder)
     return ShotVersion(
         shot_id=shot.id, key=key, file=result.file, history=result.history, prompt=prompt, seed=result.seed,
         model=rt.model_id, attempt=attempt,

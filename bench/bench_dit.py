@@ -180,11 +180,10 @@ def _seam_vs_latent_step(frames: np.ndarray, chunk: int) -> float:
     takes that step out, leaving what the DiT adds where one chunk meets the
     next (1.0: nothing).
     """
-    diffs = np.abs(np.diff(frames[1:].astype(np.float32), axis=0)).mean(axis=(1, 2, 3))
-    idx = np.arange(len(diffs))
-    latent = idx % T_GROUP == T_GROUP - 1
-    seam = idx % chunk == chunk - 1
-    return float(diffs[seam].mean() / max(diffs[latent & ~seam].mean(), 1e-6))
+    from longcut.models import evaluate
+
+    # a fresh tiny clip: frame 0 alone, then chunks of `chunk` frames made of T_GROUP-frame latents
+    return evaluate.seam_vs_latent_step(frames, range(1 + chunk, len(frames), chunk), range(1, len(frames), T_GROUP))
 
 
 def drift_testable(scene, seconds: float) -> bool:

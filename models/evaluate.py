@@ -224,6 +224,28 @@ def seam_ratio_at(frames: np.ndarray, starts) -> float:
     return seam / within
 
 
+def seam_vs_latent_step(frames: np.ndarray, chunk_starts, latent_starts) -> float:
+    """Change where chunks meet ÷ change where latent frames meet inside chunks (1.0 = no extra seam).
+
+    A video VAE that compresses time decodes each latent frame to a few
+    frames; if its decoder steps a little at every latent boundary, that step
+    is in every chunk boundary too (they are latent boundaries) and inflates
+    ``seam_ratio`` whatever the generator does. Comparing like with like
+    leaves what extension adds. ``latent_starts`` that are also chunk starts
+    are ignored; with no latent boundary inside a chunk this is an error.
+    """
+    f = _check_frames(frames)
+    seams = sorted({int(s) for s in chunk_starts if 0 < int(s) < len(f)})
+    inner = sorted({int(s) for s in latent_starts if 0 < int(s) < len(f)} - set(seams))
+    if not seams or not inner:
+        raise ValueError(f"need chunk starts ({len(seams)}) and latent starts inside chunks ({len(inner)})")
+    diffs = np.abs(np.diff(f, axis=0)).mean(axis=(1, 2, 3))  # diffs[i]: frame i → i+1
+    seam, step = float(diffs[np.asarray(seams) - 1].mean()), float(diffs[np.asarray(inner) - 1].mean())
+    if step < 1e-6:
+        return 1.0 if seam < 1e-6 else float("inf")
+    return seam / step
+
+
 def _second_colours(frames: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     """Background row colours (h, 3) and each object's main-colour RGB, over a short window."""
     reading = read_clip(frames)

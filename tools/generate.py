@@ -66,6 +66,7 @@ class ClipResult(BaseModel):
     chunks: int
     chunk_frames: int
     chunk_starts: list[int] = Field(default_factory=list)  # frame index where each chunk after the first begins
+    latent_starts: list[int] = Field(default_factory=list)  # frame index where each latent frame begins (if known)
     seed: int  # the seed of the kept opening (the request's seed without a search)
     scores: list[float] = Field(default_factory=list)  # the judge's score of each candidate, in seed order
 
@@ -119,6 +120,23 @@ def search_opening(model: VideoModel, request: ClipRequest, history: History | N
     return best[1], best[2], scores
 
 
+def chunk_latent_starts(chunk: Chunk, frames_per_latent: int) -> list[int]:
+    """Where each of a chunk's latent frames begins, in frames from the chunk's start.
+
+    A causal VAE decodes its lone first latent to one frame, the rest to
+    ``frames_per_latent`` each; a chunk whose frame count fits neither layout
+    (or a backend that does not say) gives no boundaries.
+    """
+    g, n, f = frames_per_latent, chunk.latents.shape[2] if chunk.latents.ndim == 5 else 0, chunk.frames.shape[0]
+    if g < 2 or n < 1:
+        return []
+    if f == g * n:
+        return [g * j for j in range(n)]
+    if f == 1 + g * (n - 1):
+        return [0] + [1 + g * j for j in range(n - 1)]
+    return []
+
+
 def generate_clip(
     args: GenerateClipArgs, project: ProjectFolder, model: VideoModel, on_progress: Progress | None = None,
     judge: Judge | None = None,
@@ -166,11 +184,13 @@ def generate_clip(
 
     frames = chunks = 0
     starts: list[int] = []
+    latent_starts: list[int] = []
     last: History | None = None
     with VideoWriter(out, fps=info.fps, size=(info.width, info.height)) as writer:
         for chunk in stream():
             if chunks:
                 starts.append(frames)
+            latent_starts.extend(frames + s for s in chunk_latent_starts(chunk, info.frames_per_latent))
             for frame in chunk.frames:
                 writer.write(frame)
             frames += chunk.frames.shape[0]
@@ -185,7 +205,8 @@ def generate_clip(
         tmp.write_bytes(last.to_bytes())
     log.info("generated %s: %d frames in %d chunks", out.name, frames, chunks)
     return ClipResult(file=project.relative(out), history=project.relative(hist_out), frames=frames,
-                      fps=info.fps, chunks=chunks, chunk_frames=info.chunk_frames, chunk_starts=starts, seed=seed,
+                      fps=info.fps, chunks=chunks, chunk_frames=info.chunk_frames, chunk_starts=starts,
+                      latent_starts=[s for s in latent_starts if s > 0], seed=seed,
                       scores=scores)
 
 

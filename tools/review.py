@@ -40,6 +40,9 @@ class ReviewArgs(BaseModel):
     chunk_starts: list[int] = Field(default_factory=list, max_length=100_000,
                                     description="frames where a new chunk begins (generate_clip's chunk_starts); "
                                                 "exact where chunks differ in length, so preferred to chunk_frames")
+    latent_starts: list[int] = Field(default_factory=list, max_length=100_000,
+                                     description="frames where a latent frame begins (generate_clip's latent_starts): "
+                                                 "the seam check then compares chunk boundaries with latent ones")
     expect_motion: bool = Field(True, description="false when the shot may legitimately be a still")
 
 
@@ -114,7 +117,7 @@ def opening_judge(prompt: str):
 
 def review_clip(args: ReviewArgs, project: ProjectFolder) -> ReviewReport:
     """Check a generated shot; returns every check with its verdict (never raises on a bad shot)."""
-    from longcut.models.evaluate import seam_ratio, seam_ratio_at
+    from longcut.models.evaluate import seam_ratio, seam_ratio_at, seam_vs_latent_step
 
     path = project.resolve(args.file)
     info = probe(path)
@@ -136,13 +139,16 @@ def review_clip(args: ReviewArgs, project: ProjectFolder) -> ReviewReport:
         diff = float(np.abs(np.diff(frames.astype(np.int16), axis=0)).mean())
         checks.append(Check(name="frozen", passed=diff > FROZEN_DIFF, detail=f"mean frame change {diff:.3f}"))
     starts = [s for s in args.chunk_starts if 0 < s < len(frames)]
-    ratio = None
-    if starts and len(starts) < len(frames) - 1:
+    inner = set(s for s in args.latent_starts if 0 < s < len(frames)) - set(starts)
+    ratio, what = None, "seam ratio"
+    if starts and inner:  # only what extension adds: a retry cannot change the VAE's step at every latent
+        ratio, what = seam_vs_latent_step(frames, starts, sorted(inner)), "seam vs latent step"
+    elif starts and len(starts) < len(frames) - 1:
         ratio = seam_ratio_at(frames, starts)
     elif not args.chunk_starts and args.chunk_frames and len(frames) > args.chunk_frames:
         ratio = seam_ratio(frames, args.chunk_frames)
     if ratio is not None:
-        checks.append(Check(name="seams", passed=ratio <= MAX_SEAM_RATIO, detail=f"seam ratio {ratio:.2f}"))
+        checks.append(Check(name="seams", passed=ratio <= MAX_SEAM_RATIO, detail=f"{what} {ratio:.2f}"))
     if expected is not None:
         window = max(1, int(ADHERENCE_SECONDS * fps))
         checks.append(_adherence(frames[:window], expected, GATED_ATTRIBUTES, "start"))

@@ -40,6 +40,7 @@ class ModelInfo:
     max_refs: int
     chunk_frames: int  # frames per generated chunk
     weights_id: str  # hash of the weights: part of every shot cache key
+    frames_per_latent: int = 0  # frames one latent frame decodes to (after a causal VAE's lone frame 0); 0: unknown
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,7 @@ class TinyVideoModel:
         if self._weights_id is None:
             self._weights_id = _hash_state(self.dit, self.vae)
         size = self.vae.cfg.frame_size
-        return ModelInfo("tiny", FPS, size, size, MAX_REFS, self.chunk_latents * T_GROUP, self._weights_id)
+        return ModelInfo("tiny", FPS, size, size, MAX_REFS, self.chunk_latents * T_GROUP, self._weights_id, T_GROUP)
 
     def generate_image(self, prompt: str, seed: int = 0, references: tuple[np.ndarray, ...] = ()) -> np.ndarray:
         """One uint8 (h, w, 3) image: a one-latent shot."""

@@ -146,6 +146,24 @@ def test_the_opening_search_finds_a_passing_seed_without_a_retry(sessions):
     assert [v.attempt for v in res.project.versions] == [1, 2]  # the bad seed costs a whole retry
 
 
+def test_a_retry_searches_wider_openings(sessions):
+    from longcut.agent.planner import PlanRequest
+    from longcut.agent.shots import search_width, take_seed
+    from longcut.tools.generate import MAX_CANDIDATES, candidate_seeds
+
+    assert [search_width(4, a) for a in (1, 2, 3)] == [4, 8, MAX_CANDIDATES]
+    assert [search_width(1, a) for a in (1, 2, 3)] == [1, 1, 1]  # off stays off
+    board = OfflinePlanner(use_embeddings=False).plan(
+        PlanRequest(request="a small red star moves left", seconds=4, vocabulary=None)).storyboard  # type: ignore[arg-type]
+    seed = board.shots[0].seed
+    retry = candidate_seeds(take_seed(seed, 2), 4)
+    # try 1's two openings are bad, and so are the first three of try 2's: only a width of 4 on the retry finds one
+    model = BadSeedModel(set(candidate_seeds(seed, 2)) | set(retry[:3]))
+    res = sessions.make("a small red star moves left", name="wide", seconds=4, opts=opts(model, candidates=2))
+    takes = sorted((v for v in res.project.versions if v.shot_id == "s1"), key=lambda v: v.attempt)
+    assert [t.attempt for t in takes] == [1, 2] and takes[-1].passed and takes[-1].seed == retry[3]
+
+
 class Crash(Exception):
     pass
 

@@ -40,12 +40,12 @@ def test_seam_vs_latent_step_separates_chunk_seams_from_the_decoders_steps():
     bench = _bench()
     n, chunk = 1 + 64, 16
     level = np.zeros(n, dtype=np.float32)
-    for i in range(2, n):  # frame 0 alone, then latents of 4 frames: a step of 4 at every latent boundary
+    for i in range(1, n):  # frame 0 alone, then latents of 4 frames: a step of 4 at every latent boundary
         level[i] = level[i - 1] + (4.0 if (i - 1) % 4 == 0 else 1.0)
-    frames = np.repeat(level[:, None, None, None], 3, axis=3).repeat(8, 1).repeat(8, 2)
+    frames = np.repeat(level[:, None, None, None], 3, axis=3).repeat(16, 1).repeat(16, 2)
     assert bench._seam_vs_latent_step(frames, chunk) == pytest.approx(1.0)
     jumped = level.copy()
     for i in range(1 + chunk, n, chunk):  # 4 more at each chunk boundary
         jumped[i:] += 4.0
-    frames = np.repeat(jumped[:, None, None, None], 3, axis=3).repeat(8, 1).repeat(8, 2)
+    frames = np.repeat(jumped[:, None, None, None], 3, axis=3).repeat(16, 1).repeat(16, 2)
     assert bench._seam_vs_latent_step(frames, chunk) == pytest.approx(2.0)

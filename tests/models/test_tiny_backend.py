@@ -214,6 +214,9 @@ def test_opening_search_keeps_the_chosen_seeds_own_generation(backend, tmp_path)
     assert judged == [9, 9, 9] and len(res.scores) == 3  # one opening chunk (latent 0 + 2) per candidate
     assert res.seed == seeds[int(np.argmax(res.scores))]
     plain = generate_clip(GenerateClipArgs(**args | {"seed": res.seed}, out="p.mp4"), project, backend)
+    # frame 0 + 2 latents, then 2-latent chunks: where the review looks for seams and for the VAE's latent step
+    assert plain.chunk_starts == res.chunk_starts == [9, 17]
+    assert plain.latent_starts == [1, 5, 9, 13, 17, 21]
     a = np.stack(list(read_frames(tmp_path / "s.mp4")))
     b = np.stack(list(read_frames(tmp_path / "p.mp4")))
     assert a.shape == b.shape == (plain.frames, 64, 64, 3) and np.array_equal(a, b)

@@ -84,3 +84,51 @@ def test_generate_clip_reports_where_each_chunk_begins(project):
     result = generate_clip(GenerateClipArgs(prompt=PROMPT, seconds=5.0, seed=3, out="b.mp4"), project,
                            WorldOracleModel(chunk_frames=16))
     assert result.chunks == 3 and result.chunk_starts == [16, 32]
+
+
+def _stepping_clip(project, name: str, extra_at_chunks: float) -> tuple[list[int], list[int]]:
+    """A 49-frame clip like tiny's: frame 0, then 4-frame latents, 16-frame chunks after a 17-frame opening.
+
+    The picture steps by 6 grey levels at every latent boundary (a judder the
+    decoder adds everywhere) and by ``extra_at_chunks`` more where chunks meet.
+    """
+    level, levels = 40.0, []
+    for i in range(49):
+        if i >= 1:
+            level += 6.0 if (i - 1) % 4 == 0 else 1.0
+        if i in (17, 33):
+            level += extra_at_chunks
+        levels.append(level)
+    with VideoWriter(project.root / name, fps=8, size=(64, 64)) as w:
+        for v in levels:
+            w.write(np.full((64, 64, 3), v, np.uint8))
+    return [17, 33], list(range(1, 49, 4))
+
+
+def test_the_seam_check_forgives_the_step_every_latent_has(project):
+    chunks, latents = _stepping_clip(project, "judder.mp4", extra_at_chunks=0.0)
+    plain = review_clip(ReviewArgs(file="judder.mp4", prompt="grey light", seconds=6.0, chunk_starts=chunks), project)
+    fair = review_clip(ReviewArgs(file="judder.mp4", prompt="grey light", seconds=6.0, chunk_starts=chunks,
+                                  latent_starts=latents), project)
+    assert not next(c for c in plain.checks if c.name == "seams").passed  # the decoder's step reads as a seam
+    seam = next(c for c in fair.checks if c.name == "seams")
+    assert seam.passed and "latent step" in seam.detail
+    chunks, latents = _stepping_clip(project, "seam.mp4", extra_at_chunks=12.0)
+    jumped = review_clip(ReviewArgs(file="seam.mp4", prompt="grey light", seconds=6.0, chunk_starts=chunks,
+                                    latent_starts=latents), project)
+    assert not next(c for c in jumped.checks if c.name == "seams").passed  # extension's own jump still fails
+
+
+def test_latent_starts_follow_the_backends_layout():
+    import torch
+
+    from longcut.models.backends.base import Chunk
+    from longcut.tools.generate import chunk_latent_starts
+
+    def chunk(frames: int, latents: int) -> Chunk:
+        return Chunk(0, 0, np.zeros((frames, 64, 64, 3), np.uint8), torch.zeros(1, 4, latents, 8, 8), None)
+
+    assert chunk_latent_starts(chunk(17, 5), 4) == [0, 1, 5, 9, 13]  # an opening: the lone frame 0 first
+    assert chunk_latent_starts(chunk(16, 4), 4) == [0, 4, 8, 12]  # a continuation
+    assert chunk_latent_starts(chunk(15, 4), 4) == []  # fits neither: no guess
+    assert chunk_latent_starts(chunk(16, 4), 0) == []  # the backend does not say
