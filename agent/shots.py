@@ -33,7 +33,7 @@ from longcut.tools.generate import (
     generate_clip,
 )
 from longcut.tools.paths import atomic_output
-from longcut.tools.review import ReviewArgs, opening_judge, review_clip
+from longcut.tools.review import ADHERENCE_SECONDS, ReviewArgs, opening_judge, review_clip
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +243,8 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
     judge = opening_judge(prompt)
     args = GenerateClipArgs(prompt=prompt, seconds=shot.seconds, seed=seed, refs=refs,
                             continue_from=prev.file if (shot.continuous and prev is not None) else None, out=rel,
-                            candidates=search_width(rt.candidates, attempt) if judge is not None else 1)
+                            candidates=search_width(rt.candidates, attempt) if judge is not None else 1,
+                            search_seconds=ADHERENCE_SECONDS)
     result = generate_clip(args, folder, rt.model, on_progress=progress, judge=judge)
     report = review_clip(ReviewArgs(file=result.file, prompt=prompt, seconds=shot.seconds,
                                     chunk_frames=result.chunk_frames, chunk_starts=result.chunk_starts,

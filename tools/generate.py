@@ -8,9 +8,9 @@ continue it (``continue_from``) without decoding and re-encoding.
 
 **Opening search.** Given a *judge* (a score of frames, e.g. how much of the
 prompt the world's evaluator reads in them), ``generate_clip`` first makes the
-opening chunk with ``candidates`` seeds, keeps the one the judge scores
-highest and extends *that* chunk through its latent history to the full
-length. A retry of a whole shot costs the whole shot; a candidate costs one
+opening chunk (or the first ``search_seconds``) with ``candidates`` seeds,
+keeps the one the judge scores highest and extends *that* opening through its
+latent history to the full length. A retry of a whole shot costs the whole shot; a candidate costs one
 chunk, so the review loop's search moves to where it is cheap. The kept take
 is the plain generation of the chosen seed (the backend continues a history
 exactly as it would have continued its own chunk), and that seed is recorded.
@@ -54,6 +54,8 @@ class GenerateClipArgs(BaseModel):
     out: str = Field(description="output .mp4 path inside the project")
     candidates: int = Field(1, ge=1, le=MAX_CANDIDATES,
                             description="seeds tried for the opening chunk when a judge scores them (1 = no search)")
+    search_seconds: float = Field(0.0, ge=0, le=60,
+                                  description="how much of the opening the judge scores (0: the first chunk)")
 
 
 class ClipResult(BaseModel):
@@ -86,10 +88,16 @@ def candidate_seeds(seed: int, n: int) -> list[int]:
     return [seed, *(derived_seed(seed, f"opening{j}") for j in range(1, n))]
 
 
-def _first_chunk(model: VideoModel, request: ClipRequest, history: History | None) -> Chunk:
+def _opening(model: VideoModel, request: ClipRequest, history: History | None, min_frames: int) -> list[Chunk]:
+    """The first chunks of a generation, as few as hold ``min_frames`` frames (at least one chunk)."""
     stream = iter(model.generate(request, history))
+    chunks: list[Chunk] = []
     try:
-        return next(stream)
+        for chunk in stream:
+            chunks.append(chunk)
+            if sum(c.frames.shape[0] for c in chunks) >= min_frames:
+                break
+        return chunks
     finally:
         close = getattr(stream, "close", None)  # stop the generator: the rest is never wanted
         if close is not None:
@@ -97,21 +105,25 @@ def _first_chunk(model: VideoModel, request: ClipRequest, history: History | Non
 
 
 def search_opening(model: VideoModel, request: ClipRequest, history: History | None, judge: Judge, n: int,
-                   on_candidate: Callable[[int], None] | None = None) -> tuple[int, Chunk, list[float]]:
-    """The opening chunk of up to ``n`` candidate seeds; returns the best seed, its chunk, and the scores.
+                   on_candidate: Callable[[int], None] | None = None,
+                   min_frames: int = 1) -> tuple[int, list[Chunk], list[float]]:
+    """The opening of up to ``n`` candidate seeds; returns the best seed, its opening chunks, and the scores.
 
-    The search stops at the first candidate the judge scores 1 (nothing to
-    gain from more); ties go to the earlier candidate, so a judge that cannot
-    tell them apart keeps the request's own seed.
+    An opening is the first chunk, or as many as hold ``min_frames`` frames
+    (the window a review reads at the start of a shot, so that the search
+    scores what the review will). The search stops at the first candidate the
+    judge scores 1 (nothing to gain from more); ties go to the earlier
+    candidate, so a judge that cannot tell them apart keeps the request's own
+    seed.
     """
-    best: tuple[float, int, Chunk] | None = None
+    best: tuple[float, int, list[Chunk]] | None = None
     scores = []
     for j, seed in enumerate(candidate_seeds(request.seed, n)):
-        chunk = _first_chunk(model, replace(request, seed=seed), history)
-        score = float(judge(chunk.frames))
+        chunks = _opening(model, replace(request, seed=seed), history, min_frames)
+        score = float(judge(np.concatenate([c.frames for c in chunks])))
         scores.append(score)
         if best is None or score > best[0]:
-            best = (score, seed, chunk)
+            best = (score, seed, chunks)
         if on_candidate is not None:
             on_candidate(j + 1)
         if score >= 1.0:
@@ -174,13 +186,14 @@ def generate_clip(
                 on_progress(0, total)
             log.debug("opening candidate %d/%d of %s", j, args.candidates, out.name)
 
-        seed, first, scores = search_opening(model, request, history, judge, args.candidates, searched)
+        window = max(1, round(args.search_seconds * info.fps))
+        seed, opening, scores = search_opening(model, request, history, judge, args.candidates, searched, window)
         if len(scores) > 1:
             log.info("opening of %s: seed %d kept, scores %s", out.name, seed, [round(x, 2) for x in scores])
-        yield first
-        left = total - first.frames.shape[0]
+        yield from opening
+        left = total - sum(c.frames.shape[0] for c in opening)
         if left > 0:
-            yield from model.generate(replace(request, seconds=left / info.fps, seed=seed), first.history)
+            yield from model.generate(replace(request, seconds=left / info.fps, seed=seed), opening[-1].history)
 
     frames = chunks = 0
     starts: list[int] = []

@@ -87,9 +87,9 @@ def test_candidates_reach_the_shots(home, monkeypatch):
 
     real = gen.search_opening
 
-    def spy(model, request, history, judge, n, on_candidate=None):
+    def spy(model, request, history, judge, n, on_candidate=None, min_frames=1):
         seen.append(n)
-        return real(model, request, history, judge, n, on_candidate)
+        return real(model, request, history, judge, n, on_candidate, min_frames)
 
     monkeypatch.setattr(gen, "search_opening", spy)
     assert run("make", "a small red star moves left", "--seconds", "4", "--model", "oracle", "--candidates", "3",

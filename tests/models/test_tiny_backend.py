@@ -223,3 +223,26 @@ def test_opening_search_keeps_the_chosen_seeds_own_generation(backend, tmp_path)
     h_search = History.load(history_path_for(tmp_path / "s.mp4"))
     h_plain = History.load(history_path_for(tmp_path / "p.mp4"))
     assert torch.allclose(h_search.recent, h_plain.recent) and h_search.frames_done == h_plain.frames_done
+
+
+def test_an_opening_of_several_chunks_is_the_seeds_own_generation_too(backend, tmp_path):
+    from longcut.tools.generate import GenerateClipArgs, generate_clip
+    from longcut.tools.media import read_frames
+    from longcut.tools.paths import ProjectFolder
+
+    project = ProjectFolder(tmp_path)
+    judged = []
+
+    def judge(frames):
+        judged.append(frames.shape[0])
+        return float(frames.mean()) / 256.0
+
+    args = dict(prompt="a red circle", seconds=4.0, seed=2)
+    res = generate_clip(GenerateClipArgs(**args, candidates=2, search_seconds=2.0, out="s.mp4"), project, backend,
+                        judge=judge)
+    assert judged == [17, 17]  # 2 s = 16 frames: the 9-frame opening chunk and the next 8-frame one
+    plain = generate_clip(GenerateClipArgs(**args | {"seed": res.seed}, out="p.mp4"), project, backend)
+    a = np.stack(list(read_frames(tmp_path / "s.mp4")))
+    b = np.stack(list(read_frames(tmp_path / "p.mp4")))
+    assert a.shape == b.shape == (plain.frames, 64, 64, 3) and np.array_equal(a, b)
+    assert res.chunk_starts == plain.chunk_starts
