@@ -10,8 +10,9 @@ continue it (``continue_from``) without decoding and re-encoding.
 prompt the world's evaluator reads in them), ``generate_clip`` first makes the
 opening chunk (or the first ``search_seconds``) with ``candidates`` seeds,
 keeps the one the judge scores highest and extends *that* opening through its
-latent history to the full length. A retry of a whole shot costs the whole shot; a candidate costs one
-chunk, so the review loop's search moves to where it is cheap. The kept take
+latent history to the full length. A retry of a whole shot costs the whole
+shot; a candidate costs its opening, so the review loop's search moves to
+where it is cheap. The kept take
 is the plain generation of the chosen seed (the backend continues a history
 exactly as it would have continued its own chunk), and that seed is recorded.
 """
