@@ -145,7 +145,9 @@ def _boundary_change(frames: np.ndarray) -> tuple[float, float]:
     Means per frame pair, so clips of any length pool by adding; the pooled
     ratio is ``evaluate.seam_ratio`` with 4-frame "chunks", over many clips.
     """
-    diffs = np.abs(np.diff(frames[1:].astype(np.float32), axis=0)).mean(axis=(1, 2, 3))
+    from longcut.models.evaluate import frame_changes
+
+    diffs = frame_changes(frames[1:])
     at = np.zeros(len(diffs), dtype=bool)
     at[3::4] = True
     return float(diffs[at].mean()), float(diffs[~at].mean())

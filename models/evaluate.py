@@ -213,15 +213,24 @@ def seam_ratio_at(frames: np.ndarray, starts) -> float:
     starts = sorted({int(s) for s in starts})
     if not starts or starts[0] < 1 or starts[-1] >= len(f):
         raise ValueError(f"chunk starts {starts} must lie in 1 … {len(f) - 1}")
-    diffs = np.abs(np.diff(f, axis=0)).mean(axis=(1, 2, 3))  # diffs[i]: frame i → i+1
+    diffs = frame_changes(f)
     at_seam = np.zeros(len(diffs), dtype=bool)
     at_seam[np.asarray(starts) - 1] = True
     if at_seam.all():
         raise ValueError("every frame starts a chunk: nothing within chunks to compare with")
-    seam, within = float(diffs[at_seam].mean()), float(diffs[~at_seam].mean())
-    if within < 1e-6:
+    return _change_ratio(float(diffs[at_seam].mean()), float(diffs[~at_seam].mean()))
+
+
+def frame_changes(frames: np.ndarray) -> np.ndarray:
+    """Mean absolute change from each frame to the next: ``out[i]`` is frame i → i+1."""
+    return np.abs(np.diff(frames.astype(np.float32), axis=0)).mean(axis=(1, 2, 3))
+
+
+def _change_ratio(seam: float, reference: float) -> float:
+    """``seam ÷ reference``; 1.0 when both are still, infinity when only the reference is."""
+    if reference < 1e-6:
         return 1.0 if seam < 1e-6 else float("inf")
-    return seam / within
+    return seam / reference
 
 
 def seam_vs_latent_step(frames: np.ndarray, chunk_starts, latent_starts) -> float:
@@ -239,11 +248,8 @@ def seam_vs_latent_step(frames: np.ndarray, chunk_starts, latent_starts) -> floa
     inner = sorted({int(s) for s in latent_starts if 0 < int(s) < len(f)} - set(seams))
     if not seams or not inner:
         raise ValueError(f"need chunk starts ({len(seams)}) and latent starts inside chunks ({len(inner)})")
-    diffs = np.abs(np.diff(f, axis=0)).mean(axis=(1, 2, 3))  # diffs[i]: frame i → i+1
-    seam, step = float(diffs[np.asarray(seams) - 1].mean()), float(diffs[np.asarray(inner) - 1].mean())
-    if step < 1e-6:
-        return 1.0 if seam < 1e-6 else float("inf")
-    return seam / step
+    diffs = frame_changes(f)
+    return _change_ratio(float(diffs[np.asarray(seams) - 1].mean()), float(diffs[np.asarray(inner) - 1].mean()))
 
 
 def _second_colours(frames: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
