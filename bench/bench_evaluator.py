@@ -4,7 +4,10 @@ Prints JSON: per-attribute accuracy per condition (clean, blur, blur + noise) an
 overall, the number of clips, rendering frames/s and evaluator clips/s. Two
 stress tests are reported apart (not part of the 98 % bar): ``heavy`` (blur
 σ 1.2–1.6, noise, colour cast) and ``h264`` (a round trip through the H.264
-yuv420p files that shots are stored in).
+yuv420p files that shots are stored in). ``cut_off`` reads windows in which
+the frame edge cuts a lone translating object off in every frame: how a
+continuous shot can open (half-way through a wrap) and what the review's
+end-of-shot check can see.
 
     .venv/bin/python bench/bench_evaluator.py            # 500 clips × 3 conditions
     .venv/bin/python bench/bench_evaluator.py --clips 60 # quick look
@@ -52,6 +55,8 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=500)
     ap.add_argument("--frames", type=int, default=24)
     ap.add_argument("--stress-clips", type=int, default=200)
+    ap.add_argument("--cut-off-clips", type=int, default=200,
+                    help="windows where the frame edge cuts a lone translating object off throughout")
     args = ap.parse_args()
     t0 = time.perf_counter()
     result = validate(args.clips, frames=args.frames)
@@ -76,6 +81,9 @@ def main() -> None:
     stress = validate(args.stress_clips, frames=args.frames, conditions=("heavy",),
                       transforms={"h264": h264_round_trip})
     out["stress"] = {"clips": args.stress_clips, "accuracy": stress["accuracy"]}
+    cut_off = validate(args.cut_off_clips, frames=args.frames, cut_off=True)
+    out["cut_off"] = {"clips": args.cut_off_clips, "overall": cut_off["overall"],
+                      "misreads_first": cut_off["misreads"][:10]}
     print(json.dumps(out, indent=1, default=lambda x: float(np.asarray(x))))
 
 

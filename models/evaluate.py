@@ -114,11 +114,14 @@ def read_clip(frames: np.ndarray) -> ClipReading:
 def _read_object(f: np.ndarray, tr: Track, scale: float, bg: Background) -> ObjectReading:
     clean = tr.clean()
     pick = [clean[i] for i in np.unique(np.linspace(0, len(clean) - 1, min(8, len(clean))).astype(int))]
-    shape, side = read_shape_size(pick, f.shape[1:3], scale)
+    outline = read_shape_size(pick, f.shape[1:3], scale)
+    shape, side = outline.shape, outline.side
     size = size_name(side)
     # frame pixels per pattern unit on each blob: the frame's scale times the object's own
-    unit_px = [float(np.sqrt(b.soft_area / SHAPE_AREA[shape])) / SIZE_PX[size] for b in pick]
-    surface = read_surface(f, pick, scale, bg, unit_px)
+    # (a cut-off blob's area shows only part of the object: its fitted outline says how big it is)
+    unit_px = [(outline.sides[k] if b.border else float(np.sqrt(b.soft_area / SHAPE_AREA[shape]))) / SIZE_PX[size]
+               for k, b in enumerate(pick)]
+    surface = read_surface(f, pick, scale, bg, unit_px, outline.centres)
     motion, speed = read_motion(tr, len(f), scale)
     track = np.array([[b.t, b.cx, b.cy] for b in sorted(tr.blobs, key=lambda b: b.t)])
     return ObjectReading(colour=surface.colour, shape=shape, size=size,

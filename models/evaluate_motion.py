@@ -80,15 +80,45 @@ def _displacement(p: Blob, q: Blob, scale: float) -> np.ndarray | None:
     if not (p.border or q.border):
         d = np.array([q.cx - p.cx, q.cy - p.cy])
     else:
-        axes = []
-        for lo, hi in ((0, 1), (2, 3)):  # x from the left/right edges, y from the top/bottom ones
-            free = [q.box[e] - p.box[e] for e in (lo, hi) if not (p.cut[e] or q.cut[e])]
-            if not free:
-                return None
-            axes.append(float(np.mean(free)))
-        d = np.array(axes)
+        d = _cut_displacement(p, q, scale)
+        if d is None:
+            return None
     d = d / scale / dt
     return d if np.hypot(*d) < MAX_STEP else None
+
+
+def _cut_displacement(p: Blob, q: Blob, scale: float) -> np.ndarray | None:
+    """Displacement (frame pixels) between blobs the frame edge cuts off, from the parts both show.
+
+    Along the cut axis it comes from the free edges. Across it, the visible
+    extent of a shape that is not a rectangle changes as the frame hides it
+    (a triangle leaving sideways loses its apex first), so it comes from the
+    centroid of the widest strip next to the free edge that both blobs show in
+    full: the same part of the object in both. None when the frame cuts both
+    axes or no edge is free.
+    """
+    cut_x = p.cut[0] or p.cut[1] or q.cut[0] or q.cut[1]
+    cut_y = p.cut[2] or p.cut[3] or q.cut[2] or q.cut[3]
+    if cut_x and cut_y:
+        return None
+    along, across = (0, 1) if cut_x else (1, 0)  # axis index: 0 = x, 1 = y
+    lo, hi = 2 * along, 2 * along + 1
+    free = [e for e in (lo, hi) if not (p.cut[e] or q.cut[e])]
+    if not free:
+        return None
+    d = np.zeros(2)
+    d[along] = float(np.mean([q.box[e] - p.box[e] for e in free]))
+    # the widest strip both blobs show in full: everything but the column (row) the frame cuts
+    width = min(b.box[hi] - b.box[lo] for b in (p, q))
+    if width < 1:
+        return None
+    centres = []
+    for b in (p, q):
+        pos, other = (b.xs, b.ys) if along == 0 else (b.ys, b.xs)
+        strip = np.abs(pos - b.box[free[0]]) < width
+        centres.append(float(other[strip].mean()))
+    d[across] = centres[1] - centres[0]
+    return d
 
 
 def _speed(bl: list[Blob], scale: float) -> float:

@@ -18,8 +18,15 @@ from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
 
 from longcut.models.evaluate_read import Background, Blob
-from longcut.models.world_geometry import SHAPE_AREA, shape_coverage
-from longcut.models.world_vocab import COLOURS, PATTERN_PERIOD, SHAPES, SIZE_THRESHOLD_PX
+from longcut.models.world_geometry import SHAPE_AREA, SHAPE_EXTENT, shape_coverage
+from longcut.models.world_vocab import (
+    COLOURS,
+    GROW_RANGE,
+    PATTERN_PERIOD,
+    SHAPES,
+    SIZE_PX,
+    SIZE_THRESHOLD_PX,
+)
 
 _PALETTE = np.array(list(COLOURS.values()), dtype=np.float32)  # (10, 3)
 _NAMES = list(COLOURS)
@@ -68,7 +75,7 @@ def _segment(px: np.ndarray, ci: np.ndarray, cj: np.ndarray) -> tuple[np.ndarray
 
 
 def read_surface(frames: np.ndarray, blobs: list[Blob], scale: float, bg: Background,
-                 unit_px: list[float] | None = None) -> Surface:
+                 unit_px: list[float] | None = None, centres: list[tuple[float, float]] | None = None) -> Surface:
     """Colour, pattern colour and pattern of an object from a few clean blobs.
 
     Every pixel is explained as a mixture of one or two palette colours (a
@@ -100,7 +107,8 @@ def read_surface(frames: np.ndarray, blobs: list[Blob], scale: float, bg: Backgr
     gain = single_cost[best_single] - min(pair_cost)
     if gain < 6.0 or min(share_i, 1 - share_i) < 0.06:
         return Surface(_NAMES[best_single], "solid", None)
-    feats = pattern_features(frames, blobs, masks, i, j, unit_px or [scale] * len(blobs))
+    feats = pattern_features(frames, blobs, masks, i, j, unit_px or [scale] * len(blobs),
+                             centres or [(b.cx, b.cy) for b in blobs])
     pattern = classify_pattern(feats)
     # the cell at the centroid is always the main colour; for checks (half and half) the
     # whole board's phase says which colour sits there, which survives heavy blur
@@ -138,7 +146,7 @@ def _autocorr(m: np.ndarray, valid: np.ndarray, dy: int, dx: int) -> float:
 
 
 def pattern_features(frames: np.ndarray, blobs: list[Blob], masks: list[np.ndarray], i: int, j: int,
-                     unit_px: list[float]) -> dict[str, float]:
+                     unit_px: list[float], origins: list[tuple[float, float]]) -> dict[str, float]:
     """Pattern features of a two-colour object, medians over its blobs.
 
     ``centre``: weight of colour i at the centroid; ``coherence``: anisotropy of
@@ -147,7 +155,7 @@ def pattern_features(frames: np.ndarray, blobs: list[Blob], masks: list[np.ndarr
     ``phase``: correlation of colour i with a board of checks whose centre cell is main.
     """
     shares, coherences, centres, diags, phases = [], [], [], [], []
-    for b, m, unit in zip(blobs, masks, unit_px, strict=True):
+    for b, m, unit, (cx, cy) in zip(blobs, masks, unit_px, origins, strict=True):
         cell = max(1, round(PATTERN_PERIOD / 2 * unit))
         a_map = np.zeros(m.shape, dtype=np.float32)
         a_map[m], _ = _unmix(frames[b.t][m], i, j)
@@ -158,12 +166,12 @@ def pattern_features(frames: np.ndarray, blobs: list[Blob], masks: list[np.ndarr
         tr = jxx + jyy
         coherences.append(float(np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / tr) if tr > 1e-6 else 0.0)
         yy, xx = np.mgrid[0:m.shape[0], 0:m.shape[1]]
-        near = ((xx + 0.5 - b.cx) ** 2 + (yy + 0.5 - b.cy) ** 2 <= (1.5 * unit) ** 2) & m
+        near = ((xx + 0.5 - cx) ** 2 + (yy + 0.5 - cy) ** 2 <= (1.5 * unit) ** 2) & m
         centres.append(float(a_map[near].mean()) if near.any() else 0.5)
         diags.append((_autocorr(a_map, m, cell, cell) + _autocorr(a_map, m, cell, -cell)) / 2)
         half = PATTERN_PERIOD / 2
-        ci = np.floor(((xx + 0.5 - b.cx) / unit + half / 2) / half)
-        cj = np.floor(((yy + 0.5 - b.cy) / unit + half / 2) / half)
+        ci = np.floor(((xx + 0.5 - cx) / unit + half / 2) / half)
+        cj = np.floor(((yy + 0.5 - cy) / unit + half / 2) / half)
         board = np.where((ci + cj) % 2 == 0, 1.0, -1.0)[m]
         av = a_map[m] - a_map[m].mean()
         phases.append(float((av * board).mean() / (av.std() + 1e-6)))
@@ -175,28 +183,45 @@ def pattern_features(frames: np.ndarray, blobs: list[Blob], masks: list[np.ndarr
 # ───────────────────────────── shape and size ─────────────────────────────
 
 
-def read_shape_size(blobs: list[Blob], shape: tuple[int, int], scale: float) -> tuple[str, float]:
-    """Shape by best template overlap (area- and centroid-matched) and nominal size in 64-units."""
+@dataclass
+class Outline:
+    """An object's shape, nominal size (64-units) and, per blob read, its centre in frame pixels.
+
+    The centre is the blob's centroid when the blob is whole; when the frame
+    cuts it off, the centre of the fitted outline (the visible centroid lags).
+    """
+
+    shape: str
+    side: float
+    centres: list[tuple[float, float]]
+    sides: list[float]  # per blob, frame pixels
+
+
+def read_shape_size(blobs: list[Blob], shape: tuple[int, int], scale: float) -> Outline:
+    """Shape by best template overlap (area- and centroid-matched, or fitted to the free edges of a cut-off blob)."""
     votes = dict.fromkeys(SHAPES, 0.0)
     sizes: dict[str, list[float]] = {s: [] for s in SHAPES}
+    centres: dict[str, list[tuple[float, float]]] = {s: [] for s in SHAPES}
     solidities = []
     for b in blobs:
         m = np.zeros(shape, dtype=bool)
         m[b.ys, b.xs] = True
         m = ndimage.binary_fill_holes(m)
         area = float(m.sum())
-        pad = int(8 * scale)
+        cut = _cut_axis(b)
+        pad = int(8 * scale) if cut is None else max(shape)  # a cut object's outline may reach far inside
         y0, y1 = max(0, b.ys.min() - pad), min(shape[0], b.ys.max() + pad + 1)
         x0, x1 = max(0, b.xs.min() - pad), min(shape[1], b.xs.max() + pad + 1)
         sub = m[y0:y1, x0:x1]
-        dy = (np.arange(y0, y1, dtype=np.float32) + 0.5 - b.cy)[:, None]
-        dx = (np.arange(x0, x1, dtype=np.float32) + 0.5 - b.cx)[None, :]
         for s in SHAPES:
-            side = np.sqrt(area / SHAPE_AREA[s])
-            tmpl = shape_coverage(s, dx, dy, side / 2, 1.0) > 0.5
-            inter = float((tmpl & sub).sum())
-            votes[s] += inter / max(1.0, float((tmpl | sub).sum()))
+            if cut is None:
+                side, centre = float(np.sqrt(area / SHAPE_AREA[s])), (b.cx, b.cy)
+                iou = _overlap(sub, s, side, b.cx - x0, b.cy - y0)
+            else:
+                iou, side, centre = _fit_cut(sub, s, b, (x0, y0), cut, scale)
+            votes[s] += iou
             sizes[s].append(side / scale)
+            centres[s].append(centre)
         solidities.append(_solidity(m[y0:y1, x0:x1]))
     # a star is the one concave outline; blur rounds its tips (and fools the overlap) but
     # leaves it far from its convex hull
@@ -206,7 +231,68 @@ def read_shape_size(blobs: list[Blob], shape: tuple[int, int], scale: float) -> 
     else:
         ranked = sorted(votes, key=votes.get, reverse=True)
         best = ranked[1] if ranked[0] == "star" and solidity > STAR_SOLIDITY[1] else ranked[0]
-    return best, float(np.median(sizes[best]))
+    return Outline(best, float(np.median(sizes[best])), centres[best], [v * scale for v in sizes[best]])
+
+
+def _overlap(sub: np.ndarray, shape: str, side: float, cx: float, cy: float) -> float:
+    """Intersection over union of a mask and a shape outline of ``side`` centred at (cx, cy) in its pixels."""
+    dy = (np.arange(sub.shape[0], dtype=np.float32) + 0.5 - cy)[:, None]
+    dx = (np.arange(sub.shape[1], dtype=np.float32) + 0.5 - cx)[None, :]
+    tmpl = shape_coverage(shape, dx, dy, side / 2, 1.0) > 0.5
+    return float((tmpl & sub).sum()) / max(1.0, float((tmpl | sub).sum()))
+
+
+def _cut_axis(b: Blob) -> str | None:
+    """"x" when the frame's left or right edge cuts the blob, "y" for top/bottom, "xy" for a corner, None if whole."""
+    x, y = b.cut[0] or b.cut[1], b.cut[2] or b.cut[3]
+    return ("x" if x else "") + ("y" if y else "") or None
+
+
+def _fit_cut(sub: np.ndarray, shape: str, b: Blob, origin: tuple[int, int], cut: str,
+             scale: float) -> tuple[float, float, tuple[float, float]]:
+    """Best overlap, side and centre (frame pixels) of ``shape`` placed to explain a blob the frame cuts off.
+
+    An area-matched outline on the visible centroid (the whole-blob fit) is too
+    small and in the wrong place: the frame hides part of the object. Here the
+    outline's edge opposite the cut sits on the blob's free edge, and its side
+    and its position along the cut are searched (the visible extent along the
+    cut is only a lower bound when the widest part is already hidden). The
+    outline is clipped by the frame like the object. Corners (cut on both
+    axes) pin nothing and use the plain fit.
+    """
+    x0, y0 = origin
+    area = float(sub.sum())
+    if cut == "xy":
+        side = float(np.sqrt(area / SHAPE_AREA[shape]))
+        return _overlap(sub, shape, side, b.cx - x0, b.cy - y0), side, (b.cx, b.cy)
+    left, right, top, bottom = SHAPE_EXTENT[shape]
+    bx0, bx1, by0, by1 = b.box
+    lo = max(np.sqrt(area / SHAPE_AREA[shape]), (by1 + 1 - by0) / (top + bottom) if cut == "x"
+             else (bx1 + 1 - bx0) / (left + right))
+    hi = max(lo, SIZE_PX["big"] * GROW_RANGE[1] * scale * 1.1)
+    side = np.repeat(np.linspace(lo, hi, 12), 7)  # every (side, position) hypothesis at once
+    if cut == "x":  # x pinned by the free vertical edge, y searched
+        pinned = bx0 + left * side if b.cut[1] else bx1 + 1 - right * side
+        free_lo, free_hi, ext_lo, ext_hi = by0, by1 + 1, top, bottom
+    else:
+        pinned = by0 + top * side if b.cut[3] else by1 + 1 - bottom * side
+        free_lo, free_hi, ext_lo, ext_hi = bx0, bx1 + 1, left, right
+    # the outline must cover the visible extent across the cut: its centre lies between these
+    c_lo, c_hi = free_hi - ext_hi * side, free_lo + ext_lo * side
+    searched = np.minimum(c_lo, c_hi) + np.abs(c_hi - c_lo) * np.tile(np.linspace(0, 1, 7), 12)
+    cx, cy = (pinned, searched) if cut == "x" else (searched, pinned)
+    # only the box every hypothesis fits in can differ (the blob lies inside it too)
+    ya = max(0, int(np.floor((cy - top * side).min())) - y0)
+    yb = min(sub.shape[0], int(np.ceil((cy + bottom * side).max())) - y0 + 1)
+    xa = max(0, int(np.floor((cx - left * side).min())) - x0)
+    xb = min(sub.shape[1], int(np.ceil((cx + right * side).max())) - x0 + 1)
+    sub = sub[ya:yb, xa:xb]
+    dy = (np.arange(ya, yb, dtype=np.float32)[None, :, None] + y0 + 0.5 - cy[:, None, None].astype(np.float32))
+    dx = (np.arange(xa, xb, dtype=np.float32)[None, None, :] + x0 + 0.5 - cx[:, None, None].astype(np.float32))
+    tmpl = shape_coverage(shape, dx, dy, side[:, None, None].astype(np.float32) / 2, 1.0) > 0.5
+    iou = (tmpl & sub).sum(axis=(1, 2)) / np.maximum(1.0, (tmpl | sub).sum(axis=(1, 2)))
+    k = int(np.argmax(iou))
+    return float(iou[k]), float(side[k]), (float(cx[k]), float(cy[k]))
 
 
 def _solidity(mask: np.ndarray) -> float:

@@ -52,6 +52,23 @@ def test_evaluator_accuracy_on_a_sample():
             assert table[key] >= 0.95, (cond, key, table[key], result["misreads"][:10])
 
 
+def test_reads_objects_the_frame_edge_cuts_off():
+    """Windows where a translating object is never whole (a continuous shot can open half-way
+    through a wrap): the outline is fitted to the free edges, the motion read from the parts
+    both frames show. The area-matched fit read 0.64 of shapes and 0.79 of motions here."""
+    result = validate(30, conditions=("blur",), cut_off=True)
+    for key in ("colour", "shape", "size", "motion"):
+        assert result["overall"][key] >= 0.9, (key, result["overall"][key], result["misreads"][:10])
+
+
+def test_a_triangle_leaving_sideways_still_moves_sideways():
+    """Its apex leaves the frame first, so its visible top edge drops: not a downward motion."""
+    scene = sample_scene(10, 1, shape="triangle", motion="right", speed="slow", size="big", event=None)
+    frames = render_frames(scene, 160, 32)  # leaving on the right, never whole
+    o = read_clip(frames).objects[0]
+    assert (o.shape, o.size, o.motion) == ("triangle", "big", "right")
+
+
 def test_single_image_and_other_sizes():
     s = sample_scene(21, 1, shape="square", colour="blue", size="small", pattern="dots",
                      pattern_colour="yellow", background="sand")
