@@ -31,12 +31,14 @@ def _parse_refs(values: list[str]) -> dict[str, Path]:
 
 
 def _options(model: str, planner: str, base_url: str | None, llm_model: str, listener, weights: Path | None = None,
-             candidates: int | None = None):
+             candidates: int | None = None, keep_continuity: bool = False):
     from longcut.agent.session import Options
 
     if planner not in ("offline", "openai"):
         raise InputError(f"--planner must be 'offline' or 'openai', got {planner!r}")
     extra = {} if candidates is None else {"candidates": candidates}
+    if keep_continuity:
+        extra["cut_fallback"] = False
     return Options(model=model, weights=weights, planner=planner,
                    base_url=base_url or os.environ.get("LONGCUT_OPENAI_BASE_URL"), llm_model=llm_model,
                    listeners=[listener], **extra)
@@ -44,6 +46,8 @@ def _options(model: str, planner: str, base_url: str | None, llm_model: str, lis
 
 CANDIDATES_HELP = ("Seeds tried for each shot's opening chunk when the evaluator can read the prompt; "
                    "the best is continued, and each retry tries twice as many, up to 8 (1 = off; default 4).")
+KEEP_CONTINUITY_HELP = ("Never cut inside a continuous run of shots. By default a continuous shot whose first "
+                        "tries (extending the shot before) fail starts fresh on its last try: a cut.")
 CANDIDATES_MAX = 8  # tools.generate.MAX_CANDIDATES, not imported here: it would load torch at start-up
 
 
@@ -73,8 +77,8 @@ def _summary(result, out: Path | None) -> None:
         checks = "n/a" if take is None else ("[green]pass[/]" if take.passed else "[red]" + ", ".join(
             c.name for c in take.checks if not c.passed) + "[/]")
         made = "[yellow]generated[/]" if shot.id in rev.regenerated else "cached"
-        if take is not None and take.attempt > 1:
-            made += f" (try {take.attempt})"
+        if take is not None and (take.attempt > 1 or take.cut):
+            made += f" (try {take.attempt}{', cut' if take.cut else ''})"
         table.add_row(shot.id, f"{shot.seconds:g}", shot.prompt, checks, made)
     out_console.print(table)
     where = out or result.render
@@ -105,6 +109,7 @@ def make(
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint (openai planner)."),
     llm_model: str = typer.Option("gpt-4o-mini", "--llm-model", help="LLM name (openai planner)."),
     candidates: int | None = typer.Option(None, "--candidates", min=1, max=CANDIDATES_MAX, help=CANDIDATES_HELP),
+    keep_continuity: bool = typer.Option(False, "--keep-continuity", help=KEEP_CONTINUITY_HELP),
 ) -> None:
     """Make a video from a request: plan, generate, check, edit, render."""
     from longcut.agent.session import Sessions
@@ -113,7 +118,8 @@ def make(
     with display.progress:
         result = Sessions().make(request, name=session, seconds=seconds, seed=seed, refs=_parse_refs(ref),
                                  music=music,
-                                 opts=_options(model, planner, base_url, llm_model, display, weights, candidates))
+                                 opts=_options(model, planner, base_url, llm_model, display, weights, candidates,
+                                               keep_continuity))
     _finish(result, out)
 
 
@@ -127,6 +133,7 @@ def refine(
     llm_model: str = typer.Option("gpt-4o-mini", "--llm-model"),
     weights: Path | None = typer.Option(None, "--weights", help="Local weights folder of the session's model."),
     candidates: int | None = typer.Option(None, "--candidates", min=1, max=CANDIDATES_MAX, help=CANDIDATES_HELP),
+    keep_continuity: bool = typer.Option(False, "--keep-continuity", help=KEEP_CONTINUITY_HELP),
 ) -> None:
     """Change a session's video; only shots whose content changed are generated again."""
     from longcut.agent.session import Sessions
@@ -136,7 +143,8 @@ def refine(
     with display.progress:
         model = sessions.store.load(session).model
         result = sessions.refine(session, feedback,
-                                 opts=_options(model, planner, base_url, llm_model, display, weights, candidates))
+                                 opts=_options(model, planner, base_url, llm_model, display, weights, candidates,
+                                               keep_continuity))
     _finish(result, out)
 
 

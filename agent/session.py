@@ -55,6 +55,7 @@ class Options:
     llm_model: str = "gpt-4o-mini"
     max_tries: int = DEFAULT_MAX_TRIES
     candidates: int = DEFAULT_CANDIDATES  # opening chunks tried per take when the evaluator can judge them; 1 = off
+    cut_fallback: bool = True  # a continuous shot's last try starts fresh when extending failed (shots.extends_take)
     listeners: list[Callable[[Event], None]] = field(default_factory=list)
     video_model: VideoModel | None = None  # injected (tests, the job API's warm worker)
     planner_impl: Planner | None = None
@@ -95,6 +96,7 @@ def _runtime(store: ProjectStore, opts: Options, model_name: str) -> Runtime:
         model = load_backend(model_name, opts.weights)
     return Runtime(store=store, model=model, planner=_planner(opts), vocabulary=vocabulary_for(model.info.name),
                    events=EventSink(opts.listeners), max_tries=opts.max_tries, candidates=opts.candidates,
+                   cut_fallback=opts.cut_fallback,
                    cancel=opts.cancel if opts.cancel is not None else threading.Event())
 
 

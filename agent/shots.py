@@ -56,6 +56,7 @@ class Runtime:
     events: EventSink = field(default_factory=EventSink)
     max_tries: int = DEFAULT_MAX_TRIES
     candidates: int = DEFAULT_CANDIDATES
+    cut_fallback: bool = True  # a continuous shot's last try starts fresh when extending failed (extends_take)
     cancel: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _progress: dict[str, float] = field(default_factory=dict)  # shot id -> fraction generated
@@ -122,6 +123,23 @@ def search_width(candidates: int, attempt: int) -> int:
     if candidates <= 1:
         return 1
     return min(MAX_CANDIDATES, candidates * 2 ** (attempt - 1))
+
+
+def extends_take(shot: Shot, prev: ShotVersion | None, attempt: int, max_tries: int, cut_fallback: bool) -> bool:
+    """Whether this try of ``shot`` extends the previous shot's take (False: it starts fresh, a cut).
+
+    A continuous shot extends its predecessor on every try but, with
+    ``cut_fallback``, the last of several: it is only reached when extending
+    failed every earlier try, and a fresh opening is the one thing no retry
+    of the extension can give. The tiny model renders an object that enters
+    the shot half-way through wrapping round the frame badly (it stalls at
+    the edge, splits, turns into another shape); a fresh opening starts with
+    the object whole. The chosen take is still the best of all tries
+    (``take_rank``), so an extension that came nearer to passing is kept.
+    """
+    if not shot.continuous or prev is None:
+        return False
+    return not (cut_fallback and max_tries > 1 and attempt == max_tries)
 
 
 def take_seed(seed: int, attempt: int) -> int:
@@ -195,7 +213,12 @@ def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev
             rt.check_cancel()
             if attempt == 3 and take is not None:  # second failure: ask the planner for a new prompt
                 prompt = rt.planner.rewrite_failed(shot.intent, shot.prompt, take_problems(take), rt.vocabulary)
-            take = _generate_take(rt, project, folder, shot, key, prompt, attempt, prev, index, total)
+            extend = extends_take(shot, prev, attempt, rt.max_tries, rt.cut_fallback)
+            if shot.continuous and prev is not None and not extend:
+                rt.events.emit("review", f"shot {shot.id}: extending shot {prev.shot_id} failed {attempt - 1} times; "
+                               f"try {attempt} starts fresh (a cut)", shot=shot.id, shot_index=index, shots=total)
+            take = _generate_take(rt, project, folder, shot, key, prompt, attempt, prev if extend else None,
+                                  index, total, cut=shot.continuous and prev is not None and not extend)
             with atomic_output(record) as tmp:
                 tmp.write_text(take.model_dump_json(indent=2), encoding="utf-8")
         outcomes.append(TakeOutcome(take, chosen=False, generated=generated))
@@ -225,7 +248,8 @@ def take_problems(take: ShotVersion) -> str:
 
 
 def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, prompt: str, attempt: int,
-                   prev: ShotVersion | None, index: int, total: int) -> ShotVersion:
+                   prev: ShotVersion | None, index: int, total: int, cut: bool = False) -> ShotVersion:
+    """One try of a shot: extends ``prev``'s take when given, else starts fresh; then the review."""
     seed = take_seed(shot.seed, attempt)
     rel = f"shots/{shot.id}/{key}-t{attempt}.mp4"
     refs = [project.reference(r).image for r in shot.refs if project.reference(r).image]
@@ -242,7 +266,7 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
 
     judge = opening_judge(prompt)
     args = GenerateClipArgs(prompt=prompt, seconds=shot.seconds, seed=seed, refs=refs,
-                            continue_from=prev.file if (shot.continuous and prev is not None) else None, out=rel,
+                            continue_from=prev.file if prev is not None else None, out=rel,
                             candidates=search_width(rt.candidates, attempt) if judge is not None else 1,
                             search_seconds=ADHERENCE_SECONDS)
     result = generate_clip(args, folder, rt.model, on_progress=progress, judge=judge)
@@ -251,7 +275,7 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
                                     latent_starts=result.latent_starts), folder)
     return ShotVersion(
         shot_id=shot.id, key=key, file=result.file, history=result.history, prompt=prompt, seed=result.seed,
-        model=rt.model_id, attempt=attempt,
+        model=rt.model_id, attempt=attempt, cut=cut,
         checks=[ShotCheck(name=c.name, passed=c.passed, detail=c.detail, wrong=c.wrong) for c in report.checks],
     )
 

@@ -150,6 +150,7 @@ class ShotVersion(StrictModel):
     seed: int
     model: str
     attempt: int = 1
+    cut: bool = False  # a continuous shot's try that started fresh instead of extending (shots.extends_take)
     checks: list[ShotCheck] = Field(default_factory=list)
     created: str = Field(default_factory=now)
 

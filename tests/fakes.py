@@ -70,3 +70,22 @@ class WorldOracleModel:
             yield Chunk(index=done // self.info.chunk_frames, start_frame=start + done, frames=np.asarray(frames),
                         latents=latents, history=history)
             done += n
+
+
+class BadExtensionModel(WorldOracleModel):
+    """Draws the wrong colour whenever it extends a history; fresh openings are right."""
+
+    def __init__(self):
+        super().__init__()
+        self.extended: list[bool] = []
+
+    def generate(self, request, history=None, on_step=None):
+        self.extended.append(history is not None)
+        if history is None:
+            yield from super().generate(request, history, on_step)
+            return
+        self.fail_prompts = {request.prompt}
+        try:
+            yield from super().generate(request, history, on_step)
+        finally:
+            self.fail_prompts = set()

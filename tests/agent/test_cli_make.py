@@ -4,7 +4,7 @@ from longcut.agent.cli import main
 from longcut.models.backends import registry
 from longcut.tools.media import probe
 
-from tests.fakes import WorldOracleModel
+from tests.fakes import BadExtensionModel, WorldOracleModel
 
 
 @pytest.fixture
@@ -99,3 +99,15 @@ def test_candidates_reach_the_shots(home, monkeypatch):
                "-o", str(home / "b.mp4")) in (0, None)
     assert seen == [3]  # 1 = no search
     assert run("make", "a red ball", "--model", "oracle", "--candidates", "9") == 2
+
+
+def test_keep_continuity_reaches_the_shots(home, monkeypatch, capsys):
+    monkeypatch.setitem(registry.LOADERS, "badext", lambda _w: BadExtensionModel())
+    request = "a 12-second video: a red ball crosses a meadow, night falls, then it bounces back home"
+    assert run("make", request, "--model", "badext", "--candidates", "1", "-o", str(home / "a.mp4")) in (0, None)
+    assert "(try 3, cut)" in capsys.readouterr().out
+    registry.load_backend.cache_clear()
+    assert run("make", request, "--model", "badext", "--candidates", "1", "--keep-continuity",
+               "-o", str(home / "b.mp4")) in (0, None)
+    out = capsys.readouterr().out
+    assert "cut)" not in out and "evaluator_start" in out  # every try extended, and failed

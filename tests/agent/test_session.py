@@ -11,7 +11,7 @@ from longcut.models.evaluate import read_clip
 from longcut.models.world_captions import parse_canonical
 from longcut.tools.media import probe, read_frames
 
-from tests.fakes import WorldOracleModel
+from tests.fakes import BadExtensionModel, WorldOracleModel
 
 REQUEST = "a 12-second video: a red ball crosses a meadow, night falls, then it bounces back home"
 
@@ -163,6 +163,37 @@ def test_a_retry_searches_wider_openings(sessions):
     res = sessions.make("a small red star moves left", name="wide", seconds=4, opts=opts(model, candidates=2))
     takes = sorted((v for v in res.project.versions if v.shot_id == "s1"), key=lambda v: v.attempt)
     assert [t.attempt for t in takes] == [1, 2] and takes[-1].passed and takes[-1].seed == retry[3]
+
+
+def test_a_continuous_shot_whose_extensions_fail_cuts_on_its_last_try(sessions):
+    model = BadExtensionModel()
+    events = []
+    res = sessions.make(REQUEST, name="ball", opts=opts(model, listeners=[events.append]))
+    assert res.project.storyboard.shots[1].continuous
+    s2 = sorted((v for v in res.project.versions if v.shot_id == "s2"), key=lambda v: v.attempt)
+    assert [(t.attempt, t.cut, t.passed) for t in s2] == [(1, False, False), (2, False, False), (3, True, True)]
+    assert res.revision.shot_keys["s2"] == s2[2].take_id  # the passing cut is the take delivered
+    assert model.extended[1:4] == [True, True, False]  # s1 fresh; s2 extends twice, then starts fresh
+    assert any("try 3 starts fresh (a cut)" in e.message for e in events)
+
+    keep = BadExtensionModel()
+    res = sessions.make(REQUEST, name="kept", opts=opts(keep, cut_fallback=False))
+    s2 = [v for v in res.project.versions if v.shot_id == "s2"]
+    assert len(s2) == 3 and not any(t.cut or t.passed for t in s2) and keep.extended[1:4] == [True] * 3
+
+
+def test_extends_take():
+    from longcut.agent.shots import extends_take
+    from longcut.agent.state import Shot, ShotVersion
+
+    shot = Shot(id="s2", intent="x", prompt="a big red circle moves right on a grass background", seconds=4,
+                continuous=True)
+    prev = ShotVersion(shot_id="s1", key="k", file="f.mp4", prompt="p", seed=0, model="m")
+    assert [extends_take(shot, prev, a, 3, True) for a in (1, 2, 3)] == [True, True, False]
+    assert [extends_take(shot, prev, a, 3, False) for a in (1, 2, 3)] == [True, True, True]
+    assert extends_take(shot, prev, 1, 1, True)  # a single try always extends
+    assert not extends_take(shot, None, 1, 3, True)  # nothing to extend
+    assert not extends_take(shot.model_copy(update={"continuous": False}), prev, 1, 3, True)
 
 
 class Crash(Exception):
