@@ -46,8 +46,8 @@ def _options(model: str, planner: str, base_url: str | None, llm_model: str, lis
 
 CANDIDATES_HELP = ("Seeds tried for each shot's opening chunk when the evaluator can read the prompt; "
                    "the best is continued, and each retry tries twice as many, up to 8 (1 = off; default 4).")
-KEEP_CONTINUITY_HELP = ("Never cut inside a continuous run of shots. By default a continuous shot whose first "
-                        "tries (extending the shot before) fail starts fresh on its last try: a cut.")
+KEEP_CONTINUITY_HELP = ("Never cut inside a continuous run of shots. By default a continuous shot whose tries "
+                        "(each extending the shot before) all fail gets one more try that starts fresh: a cut.")
 CANDIDATES_MAX = 8  # tools.generate.MAX_CANDIDATES, not imported here: it would load torch at start-up
 
 

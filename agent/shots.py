@@ -56,7 +56,7 @@ class Runtime:
     events: EventSink = field(default_factory=EventSink)
     max_tries: int = DEFAULT_MAX_TRIES
     candidates: int = DEFAULT_CANDIDATES
-    cut_fallback: bool = True  # a continuous shot's last try starts fresh when extending failed (extends_take)
+    cut_fallback: bool = True  # a continuous shot whose extensions all failed gets one fresh try (try_plan)
     cancel: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _progress: dict[str, float] = field(default_factory=dict)  # shot id -> fraction generated
@@ -125,21 +125,21 @@ def search_width(candidates: int, attempt: int) -> int:
     return min(MAX_CANDIDATES, candidates * 2 ** (attempt - 1))
 
 
-def extends_take(shot: Shot, prev: ShotVersion | None, attempt: int, max_tries: int, cut_fallback: bool) -> bool:
-    """Whether this try of ``shot`` extends the previous shot's take (False: it starts fresh, a cut).
+def try_plan(shot: Shot, prev: ShotVersion | None, max_tries: int, cut_fallback: bool) -> list[bool]:
+    """Per try of ``shot``, in order, whether it extends the previous shot's take (False: starts fresh).
 
-    A continuous shot extends its predecessor on every try but, with
-    ``cut_fallback``, the last of several: it is only reached when extending
-    failed every earlier try, and a fresh opening is the one thing no retry
-    of the extension can give. The tiny model renders an object that enters
-    the shot half-way through wrapping round the frame badly (it stalls at
-    the edge, splits, turns into another shape); a fresh opening starts with
-    the object whole. The chosen take is still the best of all tries
-    (``take_rank``), so an extension that came nearer to passing is kept.
+    A continuous shot extends its predecessor on each of its ``max_tries``
+    tries; with ``cut_fallback`` one more, fresh, try follows (a cut), reached
+    only when every extension failed: a fresh opening is what no retry of the
+    extension can give. The tiny model renders an object that enters a shot
+    half-way through wrapping round the frame badly (it stalls at the edge,
+    splits, turns into another shape), and the previous shot's ending decides
+    where the object is. The delivered take is still the best of all tries
+    (``take_rank``), so an extension nearer to passing than the cut is kept.
     """
     if not shot.continuous or prev is None:
-        return False
-    return not (cut_fallback and max_tries > 1 and attempt == max_tries)
+        return [False] * max_tries
+    return [True] * max_tries + ([False] if cut_fallback else [])
 
 
 def take_seed(seed: int, attempt: int) -> int:
@@ -193,7 +193,7 @@ def make_chain(rt: Runtime, project: Project, chain: list[str], index_of: dict[s
 
 def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev: ShotVersion | None,
                index: int) -> list[TakeOutcome]:
-    """Takes of one shot until one passes or ``max_tries`` are spent.
+    """Takes of one shot until one passes or its tries are spent (``try_plan``).
 
     The passing take is chosen; when none passes, the one nearest to passing
     (``take_rank``) is, so a weak model's best try reaches the cut rather than
@@ -203,7 +203,7 @@ def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev
     prompt = shot.prompt
     take: ShotVersion | None = None
     outcomes: list[TakeOutcome] = []
-    for attempt in range(1, rt.max_tries + 1):
+    for attempt, extend in enumerate(try_plan(shot, prev, rt.max_tries, rt.cut_fallback), start=1):
         record = _record_path(folder.root, shot.id, key, attempt)
         found = _load_take(record)
         generated = found is None
@@ -213,7 +213,6 @@ def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev
             rt.check_cancel()
             if attempt == 3 and take is not None:  # second failure: ask the planner for a new prompt
                 prompt = rt.planner.rewrite_failed(shot.intent, shot.prompt, take_problems(take), rt.vocabulary)
-            extend = extends_take(shot, prev, attempt, rt.max_tries, rt.cut_fallback)
             if shot.continuous and prev is not None and not extend:
                 rt.events.emit("review", f"shot {shot.id}: extending shot {prev.shot_id} failed {attempt - 1} times; "
                                f"try {attempt} starts fresh (a cut)", shot=shot.id, shot_index=index, shots=total)

@@ -41,12 +41,13 @@ def run_once(seed: int, candidates: int, model: str, home: Path, cut_fallback: b
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--seed0", type=int, default=0, help="first seed")
     ap.add_argument("--candidates", type=int, default=4)
     ap.add_argument("--model", default="tiny")
     ap.add_argument("--keep-continuity", action="store_true", help="continuous shots never cut (longcut make's flag)")
     args = ap.parse_args()
     runs = []
-    for seed in range(args.seeds):
+    for seed in range(args.seed0, args.seed0 + args.seeds):
         with tempfile.TemporaryDirectory() as home:
             runs.append(run_once(seed, args.candidates, args.model, Path(home), not args.keep_continuity))
         print(json.dumps(runs[-1]), file=sys.stderr, flush=True)

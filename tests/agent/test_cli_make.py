@@ -105,7 +105,7 @@ def test_keep_continuity_reaches_the_shots(home, monkeypatch, capsys):
     monkeypatch.setitem(registry.LOADERS, "badext", lambda _w: BadExtensionModel())
     request = "a 12-second video: a red ball crosses a meadow, night falls, then it bounces back home"
     assert run("make", request, "--model", "badext", "--candidates", "1", "-o", str(home / "a.mp4")) in (0, None)
-    assert "(try 3, cut)" in capsys.readouterr().out
+    assert "(try 4, cut)" in capsys.readouterr().out
     registry.load_backend.cache_clear()
     assert run("make", request, "--model", "badext", "--candidates", "1", "--keep-continuity",
                "-o", str(home / "b.mp4")) in (0, None)

@@ -171,29 +171,28 @@ def test_a_continuous_shot_whose_extensions_fail_cuts_on_its_last_try(sessions):
     res = sessions.make(REQUEST, name="ball", opts=opts(model, listeners=[events.append]))
     assert res.project.storyboard.shots[1].continuous
     s2 = sorted((v for v in res.project.versions if v.shot_id == "s2"), key=lambda v: v.attempt)
-    assert [(t.attempt, t.cut, t.passed) for t in s2] == [(1, False, False), (2, False, False), (3, True, True)]
-    assert res.revision.shot_keys["s2"] == s2[2].take_id  # the passing cut is the take delivered
-    assert model.extended[1:4] == [True, True, False]  # s1 fresh; s2 extends twice, then starts fresh
-    assert any("try 3 starts fresh (a cut)" in e.message for e in events)
+    assert [(t.cut, t.passed) for t in s2] == [(False, False)] * 3 + [(True, True)]
+    assert res.revision.shot_keys["s2"] == s2[3].take_id  # the passing cut is the take delivered
+    assert model.extended[1:5] == [True, True, True, False]  # s1 fresh; s2 extends 3 times, then starts fresh
+    assert any("try 4 starts fresh (a cut)" in e.message for e in events)
 
     keep = BadExtensionModel()
     res = sessions.make(REQUEST, name="kept", opts=opts(keep, cut_fallback=False))
     s2 = [v for v in res.project.versions if v.shot_id == "s2"]
-    assert len(s2) == 3 and not any(t.cut or t.passed for t in s2) and keep.extended[1:4] == [True] * 3
+    assert len(s2) == 3 and not any(t.cut or t.passed for t in s2) and keep.extended[1:5] == [True] * 3 + [False]
 
 
-def test_extends_take():
-    from longcut.agent.shots import extends_take
+def test_try_plan():
+    from longcut.agent.shots import try_plan
     from longcut.agent.state import Shot, ShotVersion
 
     shot = Shot(id="s2", intent="x", prompt="a big red circle moves right on a grass background", seconds=4,
                 continuous=True)
     prev = ShotVersion(shot_id="s1", key="k", file="f.mp4", prompt="p", seed=0, model="m")
-    assert [extends_take(shot, prev, a, 3, True) for a in (1, 2, 3)] == [True, True, False]
-    assert [extends_take(shot, prev, a, 3, False) for a in (1, 2, 3)] == [True, True, True]
-    assert extends_take(shot, prev, 1, 1, True)  # a single try always extends
-    assert not extends_take(shot, None, 1, 3, True)  # nothing to extend
-    assert not extends_take(shot.model_copy(update={"continuous": False}), prev, 1, 3, True)
+    assert try_plan(shot, prev, 3, True) == [True, True, True, False]  # extend, extend, extend, then a cut
+    assert try_plan(shot, prev, 3, False) == [True, True, True]
+    assert try_plan(shot, None, 3, True) == [False] * 3  # nothing to extend
+    assert try_plan(shot.model_copy(update={"continuous": False}), prev, 2, True) == [False] * 2
 
 
 class Crash(Exception):
