@@ -259,7 +259,8 @@ def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
                 raise ApiError(422, f"no upload {r.upload_id!r} (reference {r.name!r}); upload it with POST /v1/uploads")
             os.utime(path)  # its retention age restarts: an upload in use is not stale
         request = {"request": body.request, "seconds": seconds, "model": model, "planner": planner,
-                   "seed": opts.seed, "references": [r.model_dump() for r in body.references]}
+                   "seed": opts.seed, "keep_continuity": opts.keep_continuity,
+                   "references": [r.model_dump() for r in body.references]}
         session = "s" + secrets.token_hex(10)  # a fresh slug per job
         job, new = store.submit(owner, "make", request, session, cfg.max_active_jobs, idempotency_key, model)
         return JSONResponse(job_out(job).model_dump(mode="json"), 202 if new else 200)

@@ -20,6 +20,8 @@ class JobOptions(_In):
     model: str | None = Field(None, max_length=200, description="A model the server allows.")
     planner: Literal["offline", "openai"] | None = None
     seed: int = Field(0, ge=0, lt=2**31)
+    keep_continuity: bool = Field(False, description="Never cut inside a continuous run of shots (by default a "
+                                  "continuous shot whose extensions all fail gets one fresh try: a cut).")
 
 
 class ReferenceIn(_In):

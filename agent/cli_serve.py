@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from longcut.agent.cli import app
+from longcut.agent.cli_make import KEEP_CONTINUITY_HELP
 from longcut.errors import InputError
 
 console = Console(stderr=True)
@@ -100,6 +101,7 @@ def submit(
     seed: int = typer.Option(0, "--seed", min=0),
     ref: list[str] = typer.Option([], "--ref", help="NAME=PATH of a reference image (uploaded first)."),
     idempotency_key: str | None = typer.Option(None, "--idempotency-key", help="Same key, same job."),
+    keep_continuity: bool = typer.Option(False, "--keep-continuity", help=KEEP_CONTINUITY_HELP),
     server: str | None = _SERVER,
     token: str | None = _TOKEN,
 ) -> None:
@@ -108,7 +110,8 @@ def submit(
 
     with _client(server, token) as api:
         job = api.submit(request, seconds=seconds, model=model, planner=planner, seed=seed,
-                         references=_parse_refs(ref), idempotency_key=idempotency_key)
+                         references=_parse_refs(ref), idempotency_key=idempotency_key,
+                         keep_continuity=keep_continuity)
     console.print(f"job {job['id']} {job['status']} (session {job['session']})")
     out_console.print(job["id"])
 

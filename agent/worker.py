@@ -111,7 +111,8 @@ def execute(job: Job, store: JobStore, cfg: ServerConfig, listener) -> tuple[str
     if model not in cfg.models:
         raise InputError(f"model {model!r} is no longer offered by this server; allowed: {', '.join(cfg.models)}")
     opts = Options(model=model, planner=req["planner"], base_url=os.environ.get("LONGCUT_OPENAI_BASE_URL"),
-                   listeners=[listener], video_model=load_backend(model), cancel=listener.stop)
+                   listeners=[listener], video_model=load_backend(model), cancel=listener.stop,
+                   cut_fallback=not req.get("keep_continuity", False))  # jobs queued before the option: default
     if job.kind == "make":
         refs = {}
         for ref in req["references"]:

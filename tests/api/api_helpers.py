@@ -23,6 +23,7 @@ OTHER_TOKEN = "test-token-bob-0123456789ab"
 FUZZ_TOKEN = "test-token-fuzzer-01234567"  # schemathesis' own, so its jobs count against no other test's limit
 SLOW = "tests.api.api_helpers:SlowOracle"
 FAST = "tests.fakes:WorldOracleModel"
+BAD_EXTENSION = "tests.fakes:BadExtensionModel"
 THREE_SHOTS = ("a red circle moves right on grass, then a blue square moves left on sand, "
                "then a yellow star moves up on stone")
 

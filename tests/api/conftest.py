@@ -6,12 +6,12 @@ import pytest
 
 from longcut.client import Client
 
-from tests.api.api_helpers import TOKEN, Server
+from tests.api.api_helpers import BAD_EXTENSION, FAST, SLOW, TOKEN, Server
 
 
 @pytest.fixture(scope="session")
 def jobs_server(tmp_path_factory):
-    with Server(tmp_path_factory.mktemp("jobs-home"), workers=2) as server:
+    with Server(tmp_path_factory.mktemp("jobs-home"), workers=2, models=f"{SLOW},{FAST},{BAD_EXTENSION}") as server:
         yield server
 
 

@@ -12,6 +12,7 @@ from longcut.client import ApiError, Client
 from longcut.tools.media import probe
 
 from tests.api.api_helpers import (
+    BAD_EXTENSION,
     FAST,
     SLOW,
     THREE_SHOTS,
@@ -133,3 +134,15 @@ def test_a_reference_image_is_uploaded_and_copied_into_the_jobs_folder(client, j
     assert refs["hero"]["source"] == "supplied" and refs["hero"]["image"] == "refs/hero.png"
     assert (jobs_server.home / "projects" / job["session"] / "refs" / "hero.png").is_file()
     assert client.status(job["id"])["storyboard"]["shots"][0]["refs"] == ["hero"]
+
+
+def test_keep_continuity_reaches_the_shots(client):
+    """A continuous shot whose extensions all fail gets a fresh try (a cut) unless the job keeps continuity."""
+    request = "a 12-second video: a red ball crosses a meadow, night falls, then it bounces back home"
+    cuts = {}
+    for keep in (False, True):
+        job = client.submit(request, model=BAD_EXTENSION, keep_continuity=keep)
+        assert list(client.events(job["id"]))[-1]["data"]["status"] == "succeeded"
+        takes = [v for v in client.project(job["id"])["versions"] if v["shot_id"] == "s2"]
+        cuts[keep] = [v["cut"] for v in sorted(takes, key=lambda v: v["attempt"])]
+    assert cuts == {False: [False, False, False, True], True: [False, False, False]}
