@@ -63,13 +63,25 @@ def window_event(scene: SceneSpec, start: int, count: int) -> str | None | bool:
 
 def whole_frames(scene: SceneSpec, start: int, count: int) -> int:
     """Fewest frames of the window in which an object is wholly inside the frame."""
+    return _frames_where(scene, start, count, whole=True)
+
+
+def visible_frames(scene: SceneSpec, start: int, count: int) -> int:
+    """Fewest frames of the window in which some of an object is inside the frame."""
+    return _frames_where(scene, start, count, whole=False)
+
+
+def _frames_where(scene: SceneSpec, start: int, count: int, whole: bool) -> int:
     t = np.arange(start, start + count, dtype=np.float64)
     fewest = count
     for o in scene.objects:
         x, y, sc = object_track(o, t)
         left, right, top, bottom = (e * SIZE_PX[o.size] * sc for e in SHAPE_EXTENT[o.shape])
-        inside = (x - left >= 0) & (x + right <= UNIT) & (y - top >= 0) & (y + bottom <= UNIT)
-        fewest = min(fewest, int(inside.sum()))
+        if whole:
+            ok = (x - left >= 0) & (x + right <= UNIT) & (y - top >= 0) & (y + bottom <= UNIT)
+        else:
+            ok = (x + right > 0) & (x - left < UNIT) & (y + bottom > 0) & (y - top < UNIT)
+        fewest = min(fewest, int(ok.sum()))
     return fewest
 
 
@@ -85,18 +97,6 @@ def _pick_start(scene: SceneSpec, frames: int, rng: random.Random, max_start: in
         if whole_frames(scene, start, frames) >= min(frames, FPS):
             return start
     return 0
-
-
-def visible_frames(scene: SceneSpec, start: int, count: int) -> int:
-    """Fewest frames of the window in which some of an object is inside the frame."""
-    t = np.arange(start, start + count, dtype=np.float64)
-    fewest = count
-    for o in scene.objects:
-        x, y, sc = object_track(o, t)
-        left, right, top, bottom = (e * SIZE_PX[o.size] * sc for e in SHAPE_EXTENT[o.shape])
-        seen = (x + right > 0) & (x - left < UNIT) & (y + bottom > 0) & (y - top < UNIT)
-        fewest = min(fewest, int(seen.sum()))
-    return fewest
 
 
 def cut_off_start(scene: SceneSpec, frames: int, rng: random.Random, max_start: int) -> int | None:
