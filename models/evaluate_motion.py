@@ -80,14 +80,14 @@ def _displacement(p: Blob, q: Blob, scale: float) -> np.ndarray | None:
     if not (p.border or q.border):
         d = np.array([q.cx - p.cx, q.cy - p.cy])
     else:
-        d = _cut_displacement(p, q, scale)
+        d = _cut_displacement(p, q)
         if d is None:
             return None
     d = d / scale / dt
     return d if np.hypot(*d) < MAX_STEP else None
 
 
-def _cut_displacement(p: Blob, q: Blob, scale: float) -> np.ndarray | None:
+def _cut_displacement(p: Blob, q: Blob) -> np.ndarray | None:
     """Displacement (frame pixels) between blobs the frame edge cuts off, from the parts both show.
 
     Along the cut axis it comes from the free edges. Across it, the visible
