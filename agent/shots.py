@@ -213,11 +213,12 @@ def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev
             rt.check_cancel()
             if attempt == 3 and take is not None:  # second failure: ask the planner for a new prompt
                 prompt = rt.planner.rewrite_failed(shot.intent, shot.prompt, take_problems(take), rt.vocabulary)
-            if shot.continuous and prev is not None and not extend:
+            cut = shot.continuous and prev is not None and not extend
+            if cut:
                 rt.events.emit("review", f"shot {shot.id}: extending shot {prev.shot_id} failed {attempt - 1} times; "
                                f"try {attempt} starts fresh (a cut)", shot=shot.id, shot_index=index, shots=total)
             take = _generate_take(rt, project, folder, shot, key, prompt, attempt, prev if extend else None,
-                                  index, total, cut=shot.continuous and prev is not None and not extend)
+                                  index, total, cut=cut)
             with atomic_output(record) as tmp:
                 tmp.write_text(take.model_dump_json(indent=2), encoding="utf-8")
         outcomes.append(TakeOutcome(take, chosen=False, generated=generated))
