@@ -208,7 +208,7 @@ def read_shape_size(blobs: list[Blob], shape: tuple[int, int], scale: float) -> 
         m[b.ys, b.xs] = True
         m = ndimage.binary_fill_holes(m)
         area = float(m.sum())
-        cut = _cut_axis(b)
+        cut = _cut_axis(b)  # a corner cut pins nothing: the whole-blob fit
         pad = int(8 * scale) if cut is None else max(shape)  # a cut object's outline may reach far inside
         y0, y1 = max(0, b.ys.min() - pad), min(shape[0], b.ys.max() + pad + 1)
         x0, x1 = max(0, b.xs.min() - pad), min(shape[1], b.xs.max() + pad + 1)
@@ -243,9 +243,9 @@ def _overlap(sub: np.ndarray, shape: str, side: float, cx: float, cy: float) -> 
 
 
 def _cut_axis(b: Blob) -> str | None:
-    """"x" when the frame's left or right edge cuts the blob, "y" for top/bottom, "xy" for a corner, None if whole."""
+    """"x" when only the frame's left or right edge cuts the blob, "y" when only top or bottom, else None."""
     x, y = b.cut[0] or b.cut[1], b.cut[2] or b.cut[3]
-    return ("x" if x else "") + ("y" if y else "") or None
+    return None if x == y else ("x" if x else "y")
 
 
 def _fit_cut(sub: np.ndarray, shape: str, b: Blob, origin: tuple[int, int], cut: str,
@@ -257,14 +257,10 @@ def _fit_cut(sub: np.ndarray, shape: str, b: Blob, origin: tuple[int, int], cut:
     outline's edge opposite the cut sits on the blob's free edge, and its side
     and its position along the cut are searched (the visible extent along the
     cut is only a lower bound when the widest part is already hidden). The
-    outline is clipped by the frame like the object. Corners (cut on both
-    axes) pin nothing and use the plain fit.
+    outline is clipped by the frame like the object. ``cut`` is "x" or "y".
     """
     x0, y0 = origin
     area = float(sub.sum())
-    if cut == "xy":
-        side = float(np.sqrt(area / SHAPE_AREA[shape]))
-        return _overlap(sub, shape, side, b.cx - x0, b.cy - y0), side, (b.cx, b.cy)
     left, right, top, bottom = SHAPE_EXTENT[shape]
     bx0, bx1, by0, by1 = b.box
     lo = max(np.sqrt(area / SHAPE_AREA[shape]), (by1 + 1 - by0) / (top + bottom) if cut == "x"
