@@ -231,6 +231,13 @@ class VAETrainConfig:
     edge_weight: float = 0.5
     mse_weight: float = 0.0  # an MSE term: PSNR is an MSE figure, L1 alone leaves it on the table
     temporal_weight: float = 0.0  # L1 of frame-to-frame change: a decoder that moves in steps per latent judders
+    # the same change compared in L2 (an L1 favours putting it in one step)
+    temporal_mse_weight: float = 0.0
+    # latent geometry (``equivariance_losses``): half-cell shifts through the decoder
+    # and the encoder, and 2× pooling through the decoder
+    equiv_weight: float = 0.0
+    equiv_enc_weight: float = 0.0
+    scale_weight: float = 0.0
     cache_clips: int = 6000
     cache_frames: int = 17
     eval_clips: int = 16
@@ -286,15 +293,64 @@ def clip_sampler(
     raise InputError(f"unknown data source {cfg.data!r}; choose 'world' or 'synthetic'")
 
 
+def half_cell_shift(z: torch.Tensor, dim: int, sign: int) -> torch.Tensor:
+    """Latents moved by half a cell along ``dim`` (wrapping): the mean of ``z`` and ``z`` rolled by one."""
+    return 0.5 * (z + torch.roll(z, sign, dims=dim))
+
+
+def equivariance_losses(
+    model: VideoVAE, video: torch.Tensor, mean: torch.Tensor, cfg: VAETrainConfig
+) -> dict[str, torch.Tensor]:
+    """The latent-geometry terms of issue 20, on one random axis and direction.
+
+    * ``equiv`` (decoder): decoding the half-cell-shifted latent must give the
+      frames rolled by half a cell in pixels (EQ-VAE's loss for translations);
+    * ``equiv_enc`` (encoder): encoding the rolled frames must give the
+      half-cell-shifted latent, relative to the latent's variance, so an object
+      moved by less than a cell has the latent of an interpolated shift — a
+      DiT can then move it by shifting tokens instead of rewriting codes;
+    * ``scale``: decoding the 2×-average-pooled latent gives the 2×-downscaled
+      frames.
+
+    Whole-cell shifts need no loss: with circular padding they are exact.
+    Only the terms with a non-zero weight are computed.
+    """
+    out: dict[str, torch.Tensor] = {}
+    if not (cfg.equiv_weight or cfg.equiv_enc_weight or cfg.scale_weight):
+        return out  # and draw no random numbers: runs without these terms stay reproducible
+    half = model.cfg.spatial_factor // 2
+    dim = -1 if torch.rand(()) < 0.5 else -2
+    sign = 1 if torch.rand(()) < 0.5 else -1
+    if cfg.equiv_weight or cfg.equiv_enc_weight:
+        shifted_video = torch.roll(video, sign * half, dims=dim)
+        shifted_mean = half_cell_shift(mean, dim, sign)
+        if cfg.equiv_weight:
+            z = shifted_mean + model.cfg.latent_noise * torch.randn_like(mean)
+            out["equiv"] = (model.decode_raw(z) - shifted_video).abs().mean()
+        if cfg.equiv_enc_weight:
+            scale = mean.detach().var(dim=(0, 2, 3, 4), keepdim=True).clamp_min(1e-4)
+            err = (model.encode(shifted_video) - shifted_mean).pow(2) / scale
+            out["equiv_enc"] = err.mean()
+    if cfg.scale_weight:
+        b, c, t, hh, ww = video.shape
+        pooled = F.avg_pool2d(mean.transpose(1, 2).flatten(0, 1), 2)  # (b n) z h/2 w/2
+        pooled = pooled.unflatten(0, (b, -1)).transpose(1, 2)
+        small = F.avg_pool2d(video.transpose(1, 2).flatten(0, 1), 2)  # (b t) c H/2 W/2
+        small = small.unflatten(0, (b, t)).transpose(1, 2)
+        out["scale"] = (model.decode_raw(pooled) - small).abs().mean()
+    return out
+
+
 def vae_loss(
     model: VideoVAE, video: torch.Tensor, cfg: VAETrainConfig
 ) -> tuple[torch.Tensor, dict]:
-    """L1 + edge (spatial finite-difference L1) + fixed-σ KL (+ MSE, + temporal); the loss and its parts.
+    """L1 + edge (spatial finite-difference L1) + fixed-σ KL (+ MSE, temporal, equivariance); the loss and its parts.
 
-    The temporal term compares frame-to-frame change (``diff`` along t): a
+    The temporal terms compare frame-to-frame change (``diff`` along t): a
     decoder that draws a latent's four frames too alike and then jumps to the
     next latent's shows it as a step at every latent boundary, which per-frame
-    losses barely see.
+    losses barely see. The equivariance terms (``equivariance_losses``) run on
+    the first half of the batch.
     """
     recon, mean = model(video, noise=model.cfg.latent_noise)
     l1 = (recon - video).abs().mean()
@@ -303,15 +359,28 @@ def vae_loss(
     ).abs().mean()
     kl = 0.5 * mean.pow(2).mean()
     mse = F.mse_loss(recon, video)
-    temporal = (recon.diff(dim=2) - video.diff(dim=2)).abs().mean() if video.shape[2] > 1 else recon.new_zeros(())
-    loss = l1 + cfg.edge_weight * edge + cfg.kl_weight * kl + cfg.mse_weight * mse + cfg.temporal_weight * temporal
-    return loss, {
-        "l1": l1.item(),
-        "edge": edge.item(),
-        "kl": kl.item(),
-        "mse": mse.item(),
-        "temporal": temporal.item(),
-    }
+    zero = recon.new_zeros(())
+    moves = video.shape[2] > 1
+    temporal = (recon.diff(dim=2) - video.diff(dim=2)).abs().mean() if moves else zero
+    temporal_mse = F.mse_loss(recon.diff(dim=2), video.diff(dim=2)) if moves else zero
+    sub = max(1, video.shape[0] // 2)
+    geometry = equivariance_losses(model, video[:sub], mean[:sub], cfg)
+    loss = (
+        l1
+        + cfg.edge_weight * edge
+        + cfg.kl_weight * kl
+        + cfg.mse_weight * mse
+        + cfg.temporal_weight * temporal
+        + cfg.temporal_mse_weight * temporal_mse
+        + cfg.equiv_weight * geometry.get("equiv", zero)
+        + cfg.equiv_enc_weight * geometry.get("equiv_enc", zero)
+        + cfg.scale_weight * geometry.get("scale", zero)
+    )
+    parts = {"l1": l1, "edge": edge, "kl": kl, "mse": mse, "temporal": temporal}
+    if cfg.temporal_mse_weight:
+        parts["temporal_mse"] = temporal_mse
+    parts.update(geometry)
+    return loss, {k: v.item() for k, v in parts.items()}
 
 
 def train_vae(

@@ -1,7 +1,9 @@
-"""Causal video VAE: latent 0 ← frame 0, latent k ← frames 4k-3 … 4k, 8× space.
+"""Causal video VAE: latent 0 ← frame 0, latent k ← frames 4k-3 … 4k, 8× or 4× space.
 
 Layout is ``bcthw`` everywhere. A video of ``t = 1 + 4k`` frames at 64×64
-becomes ``1 + k`` latent frames of ``latent_channels × 8 × 8``.
+becomes ``1 + k`` latent frames of ``latent_channels × 8 × 8`` (``vae-s``, the
+v1 geometry) or ``8 × 16 × 16`` (``vae-m4``, v2: 4× space, circular padding, so
+objects span several cells and a whole-cell move is an exact latent roll).
 
 Designed for a 2-core CPU (see ``weights/VAE_CARD.md``): no convolution ever
 runs at full resolution with more than a handful of channels.
@@ -59,6 +61,9 @@ class VAEConfig:
     refine_width: int = 16  # full-resolution residual refiner (0 = none)
     latent_channels: int = 16
     latent_noise: float = 0.1  # posterior std during training (σ-VAE)
+    # "circular": every conv wraps round the frame edges, as the world's objects do,
+    # so a roll by one latent cell (``spatial_factor`` px) is an exact latent roll.
+    padding_mode: str = "zeros"
     latent_mean: list[float] = field(default_factory=list)  # per channel, set after training
     latent_std: list[float] = field(default_factory=list)
 
@@ -113,9 +118,11 @@ class ChannelRMSNorm(nn.Module):
 class Block(nn.Module):
     """ConvNeXt-style block: depthwise k×k, channel RMS norm, 1×1 MLP, residual."""
 
-    def __init__(self, dim: int, kernel: int, mult: int):
+    def __init__(self, dim: int, kernel: int, mult: int, padding_mode: str = "zeros"):
         super().__init__()
-        self.dw = nn.Conv2d(dim, dim, kernel, padding=kernel // 2, groups=dim)
+        self.dw = nn.Conv2d(
+            dim, dim, kernel, padding=kernel // 2, groups=dim, padding_mode=padding_mode
+        )
         self.norm = ChannelRMSNorm(dim)
         self.fc1 = nn.Conv2d(dim, dim * mult, 1)
         self.fc2 = nn.Conv2d(dim * mult, dim, 1)
@@ -129,10 +136,10 @@ class Block(nn.Module):
 class Refiner(nn.Module):
     """Two 3×3 convs with few channels at full resolution, residual, zero-init."""
 
-    def __init__(self, channels: int, width: int):
+    def __init__(self, channels: int, width: int, padding_mode: str = "zeros"):
         super().__init__()
-        self.conv1 = nn.Conv2d(channels, width, 3, padding=1)
-        self.conv2 = nn.Conv2d(width, channels, 3, padding=1)
+        self.conv1 = nn.Conv2d(channels, width, 3, padding=1, padding_mode=padding_mode)
+        self.conv2 = nn.Conv2d(width, channels, 3, padding=1, padding_mode=padding_mode)
         nn.init.zeros_(self.conv2.weight)
         nn.init.zeros_(self.conv2.bias)
 
@@ -146,7 +153,7 @@ class Refiner(nn.Module):
 
 
 class GroupEncoder(nn.Module):
-    """``(n, c·g, H, W)`` stacked group → ``(n, z, H/8, W/8)`` latent mean."""
+    """``(n, c·g, H, W)`` stacked group → ``(n, z, H/f, W/f)`` latent mean (f = 2·stem_patch)."""
 
     def __init__(self, cfg: VAEConfig):
         super().__init__()
@@ -154,11 +161,17 @@ class GroupEncoder(nn.Module):
         self.stem_patch = cfg.stem_patch
         self.stem = nn.Conv2d(c_in, cfg.stem_width, 1)
         self.stem_blocks = nn.Sequential(
-            *[Block(cfg.stem_width, cfg.kernel, cfg.mlp_mult) for _ in range(cfg.stem_blocks)]
+            *[
+                Block(cfg.stem_width, cfg.kernel, cfg.mlp_mult, cfg.padding_mode)
+                for _ in range(cfg.stem_blocks)
+            ]
         )
         self.down = nn.Conv2d(cfg.stem_width * 4, cfg.width, 1)
         self.blocks = nn.Sequential(
-            *[Block(cfg.width, cfg.kernel, cfg.mlp_mult) for _ in range(cfg.blocks)]
+            *[
+                Block(cfg.width, cfg.kernel, cfg.mlp_mult, cfg.padding_mode)
+                for _ in range(cfg.blocks)
+            ]
         )
         self.norm = ChannelRMSNorm(cfg.width)
         self.out = nn.Conv2d(cfg.width, cfg.latent_channels, 1)
@@ -171,23 +184,33 @@ class GroupEncoder(nn.Module):
 
 
 class GroupDecoder(nn.Module):
-    """``(n, 2z, h, w)`` [latent k, latent k-1] → ``(n, c·g, 8h, 8w)`` group of frames."""
+    """``(n, 2z, h, w)`` [latent k, latent k-1] → ``(n, c·g, fh, fw)`` group of frames."""
 
     def __init__(self, cfg: VAEConfig):
         super().__init__()
         self.cfg = cfg
         self.inp = nn.Conv2d(2 * cfg.latent_channels, cfg.width, 1)
         self.blocks = nn.Sequential(
-            *[Block(cfg.width, cfg.kernel, cfg.mlp_mult) for _ in range(cfg.blocks)]
+            *[
+                Block(cfg.width, cfg.kernel, cfg.mlp_mult, cfg.padding_mode)
+                for _ in range(cfg.blocks)
+            ]
         )
         self.up = nn.Conv2d(cfg.width, cfg.stem_width * 4, 1)
         self.stem_blocks = nn.Sequential(
-            *[Block(cfg.stem_width, cfg.kernel, cfg.mlp_mult) for _ in range(cfg.stem_blocks)]
+            *[
+                Block(cfg.stem_width, cfg.kernel, cfg.mlp_mult, cfg.padding_mode)
+                for _ in range(cfg.stem_blocks)
+            ]
         )
         self.norm = ChannelRMSNorm(cfg.stem_width)
         c_out = cfg.in_channels * cfg.t_group * cfg.stem_patch**2
         self.out = nn.Conv2d(cfg.stem_width, c_out, 1)
-        self.refine = Refiner(cfg.in_channels, cfg.refine_width) if cfg.refine_width else None
+        self.refine = (
+            Refiner(cfg.in_channels, cfg.refine_width, cfg.padding_mode)
+            if cfg.refine_width
+            else None
+        )
 
     def forward(self, z_pair: torch.Tensor) -> torch.Tensor:  # noqa: D102
         cfg = self.cfg
@@ -376,6 +399,30 @@ VAE_PRESETS: dict[str, VAEConfig] = {
         latent_channels=8,
     ),
     "vae-s": VAEConfig(name="vae-s"),
+    # v2 (issue 20): 4× space, 8 channels → 16×16×8 latents at 64 px, circular
+    # padding. Objects span 4–7.5 cells and move 0.75–2.75 cells per latent, so
+    # motion is (mostly) a token shift for the DiT rather than a rewrite of codes.
+    "vae-m4": VAEConfig(
+        name="vae-m4",
+        stem_patch=2,
+        stem_width=64,
+        stem_blocks=2,
+        width=128,
+        blocks=4,
+        latent_channels=8,
+        padding_mode="circular",
+    ),
+    "vae-m4-tiny": VAEConfig(
+        name="vae-m4-tiny",
+        stem_patch=2,
+        stem_width=8,
+        stem_blocks=1,
+        width=16,
+        blocks=1,
+        refine_width=4,
+        latent_channels=4,
+        padding_mode="circular",
+    ),
 }
 
 
