@@ -37,6 +37,8 @@ from longcut.models.context import (
     unpatchify_bcthw,
 )
 
+X_PRED_MIN_T = 0.05  # x-prediction divides by t; near clean data the velocity is clipped there
+
 
 @dataclass
 class DiTConfig:
@@ -52,6 +54,11 @@ class DiTConfig:
     mlp_ratio: float = 4.0
     text_dim: int = 384
     rope_theta: float = 100.0
+    # "v": the network outputs the velocity; "x": it outputs the clean latents and
+    # ``forward`` turns them into the velocity (x - x̂0) / t. Wide tokens (patch 4 on
+    # 16×16×8 latents: 128 values) are easier to denoise than to predict noise for
+    # (x-prediction, "Back to Basics: Let Denoising Generative Models Denoise").
+    prediction: str = "v"
     # history packing travels with the model: it was trained with it
     pack_full: int = 2
     pack_half: int = 4
@@ -210,7 +217,9 @@ class DiTBlock(nn.Module):
         self.cross = CrossAttention(dim, heads)
         self.norm3 = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
         hidden = int(dim * mlp_ratio)
-        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, dim))
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, dim)
+        )
         self.ada = nn.Sequential(nn.SiLU(), nn.Linear(dim, 6 * dim))
         nn.init.zeros_(self.ada[1].weight)  # adaLN-Zero: gates start at 0
         nn.init.zeros_(self.ada[1].bias)
@@ -265,11 +274,15 @@ class DiTCond:
         """Stack two conditionings with the same context layout along the batch."""
         ctx = None
         if a.context is not None:
-            ctx = PackedContext(torch.cat([a.context.tokens, b.context.tokens]), a.context.pos, a.context.kind)
+            ctx = PackedContext(
+                torch.cat([a.context.tokens, b.context.tokens]), a.context.pos, a.context.kind
+            )
         noise = None
         if a.context_noise is not None:
             noise = torch.cat([a.context_noise, b.context_noise])
-        return DiTCond(torch.cat([a.text, b.text]), torch.cat([a.text_mask, b.text_mask]), ctx, noise)
+        return DiTCond(
+            torch.cat([a.text, b.text]), torch.cat([a.text_mask, b.text_mask]), ctx, noise
+        )
 
 
 class DiT(nn.Module):
@@ -279,8 +292,12 @@ class DiT(nn.Module):
         super().__init__()
         if cfg.dim % cfg.heads or cfg.head_dim % 2:
             raise InputError(f"dim {cfg.dim} must split into {cfg.heads} heads of even size")
+        if cfg.prediction not in ("v", "x"):
+            raise InputError(f"prediction must be 'v' or 'x'; got {cfg.prediction!r}")
         if cfg.latent_size % (cfg.patch * 4):
-            raise InputError(f"latent_size {cfg.latent_size} must be a multiple of 4·patch ({4 * cfg.patch})")
+            raise InputError(
+                f"latent_size {cfg.latent_size} must be a multiple of 4·patch ({4 * cfg.patch})"
+            )
         self.cfg = cfg
         d = cfg.dim
         self.patch_embed = nn.Linear(cfg.patch_features, d)
@@ -292,7 +309,9 @@ class DiT(nn.Module):
         self.text_null = nn.Parameter(torch.randn(1, 1, d) * 0.02)
         self.text_pool = nn.Sequential(nn.Linear(cfg.text_dim, d), nn.SiLU(), nn.Linear(d, d))
         self.rope = Rope3D(cfg.head_dim, cfg.rope_theta)
-        self.blocks = nn.ModuleList([DiTBlock(d, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.depth)])
+        self.blocks = nn.ModuleList(
+            [DiTBlock(d, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.depth)]
+        )
         self.final = FinalLayer(d, cfg.patch_features)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, cond: DiTCond) -> torch.Tensor:
@@ -331,7 +350,11 @@ class DiT(nn.Module):
         for block in self.blocks:
             seq = block(seq, c_vec, rope, text, text_mask)
         out = self.final(seq[:, -n_target:], c_vec)  # b n c·p·p
-        return unpatchify_bcthw(out, c, nt, h, w, p)
+        out = unpatchify_bcthw(out, c, nt, h, w, p)
+        if cfg.prediction == "x":  # x_t = (1 - t) x0 + t ε, so v = ε - x0 = (x_t - x0) / t
+            tb = t.clamp_min(X_PRED_MIN_T).view(b, 1, 1, 1, 1)
+            return (x - out) / tb
+        return out
 
 
 # ---------------------------------------------------------------------------
@@ -345,6 +368,21 @@ DIT_PRESETS: dict[str, DiTConfig] = {
     # and a 6 CPU-hour budget buys twice the steps
     "tiny": DiTConfig(name="tiny", dim=192, depth=6, heads=3),
     "small": DiTConfig(name="small", dim=256, depth=8, heads=4),
+    # v2 pilots (issue 20) on the 16×16×8 latents of ``vae-m4``: patch 2 gives 64 tokens
+    # per latent frame; patch 4 gives 16 wide tokens (128 values) and predicts x.
+    "tiny-v2-p2": DiTConfig(
+        name="tiny-v2-p2", latent_channels=8, latent_size=16, patch=2, dim=192, depth=6, heads=3
+    ),
+    "tiny-v2-p4": DiTConfig(
+        name="tiny-v2-p4",
+        latent_channels=8,
+        latent_size=16,
+        patch=4,
+        dim=256,
+        depth=6,
+        heads=4,
+        prediction="x",
+    ),
 }
 
 
@@ -355,7 +393,9 @@ def dit_config(preset: str, **overrides) -> DiTConfig:
     return replace(DIT_PRESETS[preset], **overrides)
 
 
-def save_dit(model: DiT, path: str | Path, metadata: dict[str, str] | None = None, half: bool = False) -> None:
+def save_dit(
+    model: DiT, path: str | Path, metadata: dict[str, str] | None = None, half: bool = False
+) -> None:
     """Write ``<path>.safetensors`` (weights, fp16 with ``half``) and ``<path>.json`` (config)."""
     from safetensors.torch import save_file
 
@@ -379,6 +419,8 @@ def load_dit(path: str | Path) -> DiT:
     if not weights.is_file() or not config.is_file():
         raise InputError(f"DiT weights not found: need {weights} and {config}")
     model = DiT(DiTConfig.from_json(config.read_text()))
-    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(weights)).items()}
+    state = {
+        k: v.float() if v.is_floating_point() else v for k, v in load_file(str(weights)).items()
+    }
     model.load_state_dict(state)
     return model.eval()

@@ -121,8 +121,16 @@ def encode_captions(captions: list[str], encoder=None) -> tuple[torch.Tensor, to
 
 
 @torch.no_grad()
-def build_bank(vae, n_scenes: int, clip_latents: int, variants: int = 2, seed0: int = 0, encoder=None) -> LatentBank:
-    """Render, encode and caption ``n_scenes`` world scenes (held-out pairs skipped)."""
+def build_bank(
+    vae, n_scenes: int, clip_latents: int, variants: int = 2, seed0: int = 0, encoder=None,
+    one_object: float = 0.0,
+) -> LatentBank:
+    """Render, encode and caption ``n_scenes`` world scenes (held-out pairs skipped).
+
+    ``one_object``: the share of scenes drawn with exactly one object (0 leaves
+    the world's own mix, 60% one object); the v2 bank is mostly one object so
+    that shape and motion, not object pairs, fill the training signal.
+    """
     from tqdm import tqdm
 
     from longcut.models import world
@@ -133,7 +141,8 @@ def build_bank(vae, n_scenes: int, clip_latents: int, variants: int = 2, seed0: 
     seed = seed0
     bar = tqdm(total=n_scenes, desc="latent bank", mininterval=10)
     while len(latents) < n_scenes:
-        scene = world.sample_scene(seed)
+        alone = one_object and random.Random(seed ^ 0x5EED).random() < one_object
+        scene = world.sample_scene(seed, n_objects=1 if alone else None)
         rng = random.Random(seed)
         seed += 1
         if is_held_out(scene):
@@ -593,6 +602,7 @@ def _parser() -> argparse.ArgumentParser:
     bank.add_argument("--clip-latents", type=int, default=21)
     bank.add_argument("--variants", type=int, default=2)
     bank.add_argument("--vae", default="", help="VAE weights (default: the shipped ones)")
+    bank.add_argument("--one-object", type=float, default=0.0, help="share of one-object scenes (0: the world's mix)")
     train = sub.add_parser("train", help="train (resumes from <out>/ckpt.pt)")
     for f in fields(DiTTrainConfig):
         train.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
@@ -614,7 +624,7 @@ def main(argv: list[str] | None = None) -> None:
         from longcut.models.vae import load_vae
 
         vae = load_vae(args.vae or None)
-        bank = build_bank(vae, args.scenes, args.clip_latents, args.variants)
+        bank = build_bank(vae, args.scenes, args.clip_latents, args.variants, one_object=args.one_object)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         bank.save(Path(args.out))
         log.info("bank %s: latents %s, %d captions", args.out, tuple(bank.latents.shape), bank.text.shape[0])
