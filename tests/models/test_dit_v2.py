@@ -83,3 +83,26 @@ def test_bank_on_the_v2_vae_is_mostly_one_object_with_16x16_latents():
     assert bank.n_objects.tolist() == [1] * 12
     mixed = build_bank(vae, 12, 3, variants=1, encoder=_FakeText())
     assert 2 in mixed.n_objects.tolist()
+
+
+@pytest.mark.parametrize("motion", ["left", "right", "up", "down"])
+def test_travel_reads_the_true_distance_of_a_translating_object(motion):
+    from longcut.models import world
+    from longcut.models.train_dit import travel_px
+
+    scene = world.sample_scene(
+        11, n_objects=1, motion=motion, speed="slow", size="small", event=None
+    )
+    frames = world.render_frames(scene, 0, 2 * world.FPS + 1)
+    truth = scene.objects[0].rate * 2 * world.FPS
+    assert travel_px(frames, motion) == pytest.approx(truth, rel=0.15)
+    opposite = {"left": "right", "right": "left", "up": "down", "down": "up"}[motion]
+    assert travel_px(frames, opposite) == pytest.approx(-truth, rel=0.15)
+
+
+def test_a_still_object_travels_nowhere():
+    from longcut.models import world
+    from longcut.models.train_dit import travel_px
+
+    scene = world.sample_scene(12, n_objects=1, motion="still", event=None)
+    assert abs(travel_px(world.render_frames(scene, 0, 25), "right")) < 1.0
