@@ -49,6 +49,7 @@ class ChainTask(TypedDict):
 
     project: str
     chain: list[str]
+    turn: int
 
 
 def build_graph(rt: Runtime, checkpointer: SqliteSaver | None = None):
@@ -95,12 +96,12 @@ def build_graph(rt: Runtime, checkpointer: SqliteSaver | None = None):
     def fan_out(state: TurnState) -> list[Send]:
         project = load(state)
         rt.start_shots(sum(s.seconds for s in project.storyboard.shots))
-        return [Send("make_chain", ChainTask(project=project.name, chain=c)) for c in chains(project.storyboard)]
+        return [Send("make_chain", ChainTask(project=project.name, chain=c, turn=state["turn"])) for c in chains(project.storyboard)]
 
     def chain_node(task: ChainTask) -> dict:
         project = load(task)
         index_of = {s.id: i + 1 for i, s in enumerate(project.storyboard.shots)}
-        made = make_chain(rt, project, task["chain"], index_of)
+        made = make_chain(rt, project, task["chain"], index_of, task.get("turn"))
         return {"takes": [{"version": t.version.model_dump(mode="json"), "chosen": t.chosen, "generated": t.generated}
                           for t in made]}
 

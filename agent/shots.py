@@ -160,15 +160,24 @@ def _load_take(path: Path) -> ShotVersion | None:
 
 @dataclass(frozen=True)
 class TakeOutcome:
-    """A take a chain produced or reused: ``chosen`` for the shot, ``generated`` in this run."""
+    """A take a chain produced or reused: ``chosen`` for the shot, ``generated`` by this turn.
+
+    ``generated`` comes from the take's own record (``ShotVersion.turn``), not
+    from whether this run made it: after a crash the resumed run finds the
+    takes the turn made before it on disk, and they were still made by the turn.
+    """
 
     version: ShotVersion
     chosen: bool
     generated: bool
 
 
-def make_chain(rt: Runtime, project: Project, chain: list[str], index_of: dict[str, int]) -> list[TakeOutcome]:
-    """Make (or find) the chosen take of every shot of one chain, with any failed takes before it."""
+def make_chain(rt: Runtime, project: Project, chain: list[str], index_of: dict[str, int],
+               turn: int | None = None) -> list[TakeOutcome]:
+    """Make (or find) the chosen take of every shot of one chain, with any failed takes before it.
+
+    New takes are marked as made by ``turn``.
+    """
     board = project.storyboard
     rt.start_shots(sum(s.seconds for s in board.shots), reset=False)
     folder = rt.store.project_folder(project.name)
@@ -182,17 +191,17 @@ def make_chain(rt: Runtime, project: Project, chain: list[str], index_of: dict[s
         cached = project.version(key)
         if cached is not None:
             prev = cached
-            out.append(TakeOutcome(cached, chosen=True, generated=False))
+            out.append(TakeOutcome(cached, chosen=True, generated=turn is not None and cached.turn == turn))
             rt.shot_progress(shot, index_of[shot_id], len(board.shots), 1.0, f"shot {shot_id}: cached")
             continue
-        takes = _make_shot(rt, project, folder, shot, key, prev, index_of[shot_id])
+        takes = _make_shot(rt, project, folder, shot, key, prev, index_of[shot_id], turn)
         prev = next(t.version for t in takes if t.chosen)  # a continuous successor extends the chosen take
         out += takes
     return out
 
 
 def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev: ShotVersion | None,
-               index: int) -> list[TakeOutcome]:
+               index: int, turn: int | None) -> list[TakeOutcome]:
     """Takes of one shot until one passes or its tries are spent (``try_plan``).
 
     The passing take is chosen; when none passes, the one nearest to passing
@@ -206,8 +215,8 @@ def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev
     for attempt, extend in enumerate(try_plan(shot, prev, rt.max_tries, rt.cut_fallback), start=1):
         record = _record_path(folder.root, shot.id, key, attempt)
         found = _load_take(record)
-        generated = found is None
-        if found is not None:  # finished before a crash or in an earlier turn
+        generated = found is None or (turn is not None and found.turn == turn)
+        if found is not None:  # finished before a crash (this turn's) or in an earlier turn
             take = found
         else:
             rt.check_cancel()
@@ -218,7 +227,7 @@ def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev
                 rt.events.emit("review", f"shot {shot.id}: extending shot {prev.shot_id} failed {attempt - 1} times; "
                                f"try {attempt} starts fresh (a cut)", shot=shot.id, shot_index=index, shots=total)
             take = _generate_take(rt, project, folder, shot, key, prompt, attempt, prev if extend else None,
-                                  index, total, cut=cut)
+                                  index, total, cut=cut, turn=turn)
             with atomic_output(record) as tmp:
                 tmp.write_text(take.model_dump_json(indent=2), encoding="utf-8")
         outcomes.append(TakeOutcome(take, chosen=False, generated=generated))
@@ -248,7 +257,8 @@ def take_problems(take: ShotVersion) -> str:
 
 
 def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, prompt: str, attempt: int,
-                   prev: ShotVersion | None, index: int, total: int, cut: bool = False) -> ShotVersion:
+                   prev: ShotVersion | None, index: int, total: int, cut: bool = False,
+                   turn: int | None = None) -> ShotVersion:
     """One try of a shot: extends ``prev``'s take when given, else starts fresh; then the review."""
     seed = take_seed(shot.seed, attempt)
     rel = f"shots/{shot.id}/{key}-t{attempt}.mp4"
@@ -275,7 +285,7 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
                                     latent_starts=result.latent_starts), folder)
     return ShotVersion(
         shot_id=shot.id, key=key, file=result.file, history=result.history, prompt=prompt, seed=result.seed,
-        model=rt.model_id, attempt=attempt, cut=cut,
+        model=rt.model_id, attempt=attempt, cut=cut, turn=turn,
         checks=[ShotCheck(name=c.name, passed=c.passed, detail=c.detail, wrong=c.wrong) for c in report.checks],
     )
 

@@ -151,6 +151,7 @@ class ShotVersion(StrictModel):
     model: str
     attempt: int = 1
     cut: bool = False  # a continuous shot's try that started fresh instead of extending (shots.extends_take)
+    turn: int | None = None  # the session turn that generated this take (None: made before turns were recorded)
     checks: list[ShotCheck] = Field(default_factory=list)
     created: str = Field(default_factory=now)
 

@@ -222,6 +222,20 @@ def test_a_killed_job_resumes_without_regenerating_finished_shots(sessions):
     assert probe(res.render).duration == pytest.approx(12.0, abs=0.2)
 
 
+def test_a_crash_inside_a_chain_still_records_every_shot_the_turn_made(sessions):
+    # s1 and s2 are one chain: a crash while making s2 re-runs the chain, which finds s1's take on disk.
+    with pytest.raises(Crash):
+        sessions.make(REQUEST, name="ball", opts=opts(CrashingModel(crash_on_call=2)))
+    model = WorldOracleModel()
+    res = sessions.make(REQUEST, name="ball", opts=opts(model))
+    assert res.project.storyboard.shots[1].continuous
+    assert res.project.storyboard.shots[0].prompt not in [c.prompt for c in model.calls]  # s1 was not made again
+    assert res.revision.regenerated == ["s1", "s2", "s3"]
+    assert {v.turn for v in res.project.versions} == {1}
+    later = sessions.refine("ball", "make the third shot green", opts=opts(model))
+    assert later.revision.regenerated == ["s3"]  # s1 and s2 are turn 1's takes
+
+
 def test_session_errors(sessions):
     model = WorldOracleModel()
     with pytest.raises(InputError, match="no session 'nope'"):
