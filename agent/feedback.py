@@ -10,9 +10,11 @@ as "the ball") or inherits the previous instruction's targets.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 from longcut.agent.lexicon import Lexicon
+from longcut.agent.request_text import QUOTED_RE, quoted
 from longcut.agent.state import Storyboard
 from longcut.errors import InputError
 from longcut.models.world_captions import canonical_caption, parse_canonical
@@ -21,6 +23,7 @@ from longcut.models.world_vocab import SceneAttributes
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
             "eighth": 8, "ninth": 9, "tenth": 10, "opening": 1, "1st": 1, "2nd": 2, "3rd": 3}
 _QUOTED = r"""["'“‘]([^"'”’]{1,200})["'”’]"""
+_MASK_RE = re.compile("\ue000(\\d+)\ue001")
 _TITLE_RE = re.compile(
     rf"(?:\b(?:add|set|put|use|give it|change|make)\s+(?:it\s+)?(?:a|an|the)?\s*)?\btitle\b[^\"'“‘]*{_QUOTED}",
     re.IGNORECASE)
@@ -122,12 +125,29 @@ def _recolour(prompt: str, text: str, lexicon: Lexicon) -> str | None:
     return None if out == prompt else out
 
 
+def _mask_quotes(text: str) -> tuple[str, Callable[[str], str]]:
+    """``text`` with each quoted span replaced by a placeholder, and the function that puts them back."""
+    spans: list[str] = []
+
+    def hide(m: re.Match) -> str:
+        spans.append(quoted(m))
+        return f'"\ue000{len(spans) - 1}\ue001"'
+
+    masked = QUOTED_RE.sub(hide, text)
+    return masked, lambda s: _MASK_RE.sub(lambda m: spans[int(m.group(1))], s)
+
+
 def feedback_calls(feedback: str, board: Storyboard, lexicon: Lexicon) -> list[tuple[str, dict]]:
-    """Tool calls (name, arguments) that carry out ``feedback`` on ``board``."""
+    """Tool calls (name, arguments) that carry out ``feedback`` on ``board``.
+
+    Quoted text (a title, a caption) is taken whole first, so its commas and
+    full stops never split the feedback into clauses.
+    """
     calls: list[tuple[str, dict]] = []
+    feedback, unmask = _mask_quotes(feedback)
     title = _TITLE_RE.search(feedback)
     if title:
-        calls.append(("set_title", {"title": title.group(1)}))
+        calls.append(("set_title", {"title": unmask(title.group(1))}))
         feedback = feedback.replace(title.group(0), " ")
     elif _NO_TITLE_RE.search(feedback):
         calls.append(("set_title", {"title": None}))
@@ -141,11 +161,11 @@ def feedback_calls(feedback: str, board: Storyboard, lexicon: Lexicon) -> list[t
         here = targets or [s.id for s in board.shots]
         caption = _CAPTION_RE.search(part)
         if caption:
-            calls += [("update_shot", {"shot": t, "caption": caption.group(1)}) for t in here]
+            calls += [("update_shot", {"shot": t, "caption": unmask(caption.group(1))}) for t in here]
             continue
         if re.search(r"\b(?:remove|delete|drop|cut out)\b", low):
             if targets is None:
-                raise InputError(f"which shot should go? (feedback: {part!r})")
+                raise InputError(f"which shot should go? (feedback: {unmask(part)!r})")
             calls += [("remove_shot", {"shot": t}) for t in sorted(targets, reverse=True, key=lambda s: [x.id for x in board.shots].index(s))]
             continue
         if re.search(r"\b(?:another take|regenerate|redo|re-do|try again|new take)\b", low):
@@ -173,7 +193,7 @@ def feedback_calls(feedback: str, board: Storyboard, lexicon: Lexicon) -> list[t
                 calls.append(("update_shot", {"shot": t, "prompt": new_prompt}))
                 edited = True
         if not edited and not targets:
-            raise InputError(f"could not understand {part!r}; try e.g. " + "; ".join(repr(e) for e in EXAMPLES))
+            raise InputError(f"could not understand {unmask(part)!r}; try e.g. " + "; ".join(repr(e) for e in EXAMPLES))
     if not calls:
         raise InputError("the feedback asks for no change I can make; try e.g. " + "; ".join(repr(e) for e in EXAMPLES))
     return calls

@@ -14,7 +14,12 @@ _LENGTH_RE = re.compile(
     rf"\b{_NUM}[\s-]*(hours?|hrs?|minutes?|mins?|m|seconds?|secs?|s)\b(?:[\s-]*long)?", re.IGNORECASE
 )
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
-_TITLE_RE = re.compile(r"""\btitled?\s*(?:it\s*)?:?\s*["'“‘]([^"'”’]{1,200})["'”’]""", re.IGNORECASE)
+# Quoted text, taken whole: commas and full stops inside it are the user's. A
+# single quote opens only after a non-letter and closes only before one, so an
+# apostrophe ("the ball's", 'don't stop') is not a quote. One group per quote kind.
+QUOTED = r"""(?:"([^"]{1,200})"|“([^”]{1,200})”|‘([^’]{1,200})’|(?<!\w)'((?:[^']|'(?=\w)){1,200}?)'(?!\w))"""
+QUOTED_RE = re.compile(QUOTED)
+_TITLE_RE = re.compile(rf"""\btitled?\s*(?:it\s*)?:?\s*{QUOTED}""", re.IGNORECASE)
 _PREAMBLE_RE = re.compile(
     r"^\s*(?:please\s+)?(?:make|create|generate|render|give)?\s*(?:me\s+)?(?:an?\s+)?[^:]{0,60}?"
     r"\b(?:video|clip|film|movie|animation)\b[^:]{0,40}?(?::|\b(?:of|about|where|in which|showing|with)\b)\s*",
@@ -42,10 +47,15 @@ def parse_seconds(text: str) -> float | None:
     return best
 
 
+def quoted(m: re.Match) -> str:
+    """The text inside the quotes of a match of ``QUOTED``."""
+    return next(g for g in m.groups() if g is not None)
+
+
 def parse_title(text: str) -> str | None:
     """A quoted title ("titled 'Home'"), or None."""
     m = _TITLE_RE.search(text)
-    return m.group(1).strip() if m else None
+    return quoted(m).strip() if m else None
 
 
 def shot_clauses(text: str) -> list[str]:

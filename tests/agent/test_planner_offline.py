@@ -88,6 +88,14 @@ def test_revise_changes_only_the_named_shot_and_adds_a_title(planner, project):
     ("another take of shot 2", lambda b, o: b.shots[1].seed != o.shots[1].seed),
     ("use a crossfade after shot 1", lambda b, o: b.shots[0].transition.kind == "fade"),
     ("add the caption 'Dusk' to shot 2", lambda b, o: b.shots[1].caption == "Dusk"),
+    # quoted text is taken whole, whatever punctuation it holds
+    ('add text "Hello, world"', lambda b, o: [s.caption for s in b.shots] == ["Hello, world"] * 3),
+    ("add the caption 'Wait; what? No!' to shot 2", lambda b, o: b.shots[1].caption == "Wait; what? No!"),
+    ('add a title "Night falls. The end" and make shot 2 green',
+     lambda b, o: b.title == "Night falls. The end" and "green" in b.shots[1].prompt and b.shots[0] == o.shots[0]),
+    ("add a title 'don't stop, ball'", lambda b, o: b.title == "don't stop, ball"),
+    ("make the ball's second shot green, add a title 'Home'",
+     lambda b, o: b.title == "Home" and "green" in b.shots[1].prompt),
     ("make all shots stripy with white stripes", lambda b, o: all("with white stripes" in s.prompt for s in b.shots)),
 ])
 def test_revise_understands(planner, project, feedback, check):

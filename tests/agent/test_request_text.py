@@ -22,6 +22,13 @@ def test_parse_title():
     assert parse_title("a ball") is None
 
 
+def test_a_quoted_title_is_taken_whole():
+    text = "a video titled \"Hello, world. Bye!\": a red ball bounces, then it stops"
+    assert parse_title(text) == "Hello, world. Bye!"
+    assert shot_clauses(text) == ["a red ball bounces", "it stops"]
+    assert parse_title("a ball's video, titled 'don't stop'") == "don't stop"  # apostrophes are not quotes
+
+
 def test_clauses_of_the_issue_example():
     text = "a 60-second video: a red ball crosses a meadow, night falls, then it bounces back home"
     assert shot_clauses(text) == ["a red ball crosses a meadow", "night falls", "it bounces back home"]
