@@ -48,6 +48,7 @@ CANDIDATES_HELP = ("Seeds tried for each shot's opening chunk when the evaluator
                    "the best is continued, and each retry tries twice as many, up to 8 (1 = off; default 4).")
 KEEP_CONTINUITY_HELP = ("Never cut inside a continuous run of shots. By default a continuous shot whose tries "
                         "(each extending the shot before) all fail gets one more try that starts fresh: a cut.")
+WAIT_HELP = "If another turn of the session is running, wait for it to finish (default: refuse)."
 CANDIDATES_MAX = 8  # tools.generate.MAX_CANDIDATES, not imported here: it would load torch at start-up
 
 
@@ -110,13 +111,14 @@ def make(
     llm_model: str = typer.Option("gpt-4o-mini", "--llm-model", help="LLM name (openai planner)."),
     candidates: int | None = typer.Option(None, "--candidates", min=1, max=CANDIDATES_MAX, help=CANDIDATES_HELP),
     keep_continuity: bool = typer.Option(False, "--keep-continuity", help=KEEP_CONTINUITY_HELP),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Make a video from a request: plan, generate, check, edit, render."""
     from longcut.agent.session import Sessions
 
     display = _Display()
     with display.progress:
-        result = Sessions().make(request, name=session, seconds=seconds, seed=seed, refs=_parse_refs(ref),
+        result = Sessions(wait=wait).make(request, name=session, seconds=seconds, seed=seed, refs=_parse_refs(ref),
                                  music=music,
                                  opts=_options(model, planner, base_url, llm_model, display, weights, candidates,
                                                keep_continuity))
@@ -134,11 +136,12 @@ def refine(
     weights: Path | None = typer.Option(None, "--weights", help="Local weights folder of the session's model."),
     candidates: int | None = typer.Option(None, "--candidates", min=1, max=CANDIDATES_MAX, help=CANDIDATES_HELP),
     keep_continuity: bool = typer.Option(False, "--keep-continuity", help=KEEP_CONTINUITY_HELP),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Change a session's video; only shots whose content changed are generated again."""
     from longcut.agent.session import Sessions
 
-    sessions = Sessions()
+    sessions = Sessions(wait=wait)
     display = _Display()
     with display.progress:
         model = sessions.store.load(session).model
@@ -163,11 +166,12 @@ def history(session: str = typer.Argument(...)) -> None:
 
 
 @app.command()
-def undo(session: str = typer.Argument(...), out: Path | None = typer.Option(None, "-o", "--out")) -> None:
+def undo(session: str = typer.Argument(...), out: Path | None = typer.Option(None, "-o", "--out"),
+         wait: bool = typer.Option(False, "--wait", help=WAIT_HELP)) -> None:
     """Go back to the previous revision (nothing is generated)."""
     from longcut.agent.session import Sessions, export
 
-    sessions = Sessions()
+    sessions = Sessions(wait=wait)
     rev = sessions.undo(session)
     if out is not None:
         export(sessions.store.folder(session) / rev.render, out)
@@ -183,11 +187,12 @@ def chat(
     weights: Path | None = typer.Option(None, "--weights", help="Local weights folder for --model (docs/gpu.md)."),
     base_url: str | None = typer.Option(None, "--base-url"),
     llm_model: str = typer.Option("gpt-4o-mini", "--llm-model"),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Talk to longcut: the first line makes a video, each next line refines it (empty line or 'quit' ends)."""
     from longcut.agent.session import Sessions
 
-    sessions = Sessions()
+    sessions = Sessions(wait=wait)
     name = session
     while True:
         try:

@@ -1,6 +1,10 @@
 """Sessions: make a video, refine it turn by turn, undo, list revisions.
 
-A session is a project folder plus one langgraph thread per turn. A turn is
+A session is a project folder plus one langgraph thread per turn. One turn
+runs at a time per session, across processes (CLI commands and API workers
+alike): a turn holds the session's file lock from reading ``project.json`` to
+its render, and a second one is refused (``SessionBusy``) or, with
+``wait=True``, waits for it. A turn is
 marked *pending* in ``project.json`` before it starts and cleared when its
 render exists, so running the same command again after a crash (even
 ``kill -9``) resumes the turn instead of starting over; finished shots are
@@ -13,16 +17,25 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from longcut.agent.events import Event, EventSink
 from longcut.agent.graph import checkpointer, run_turn
 from longcut.agent.planner import DEFAULT_SECONDS, Planner
 from longcut.agent.request_text import parse_seconds
-from longcut.agent.shots import DEFAULT_CANDIDATES, DEFAULT_MAX_TRIES, Runtime, file_sha256
+from longcut.agent.shots import (
+    DEFAULT_CANDIDATES,
+    DEFAULT_MAX_TRIES,
+    Cancelled,
+    Runtime,
+    file_sha256,
+)
 from longcut.agent.state import (
     MAX_PROJECT_SECONDS,
     PendingTurn,
@@ -42,6 +55,11 @@ from longcut.tools.paths import atomic_output
 log = logging.getLogger(__name__)
 
 MAX_MUSIC_BYTES = 200 * 1024 * 1024
+LOCK_POLL_SECONDS = 0.2  # how often a waiting turn tries the session's lock (and looks at its cancel event)
+
+
+class SessionBusy(InputError):
+    """Another turn of the session is running (in this or another process)."""
 
 
 @dataclass
@@ -140,9 +158,35 @@ def export(render: Path, out: Path) -> Path:
 class Sessions:
     """Make, refine, undo and list the turns of sessions stored in ``store``."""
 
-    def __init__(self, store: ProjectStore | None = None, checkpoints: Path | None = None) -> None:
+    def __init__(self, store: ProjectStore | None = None, checkpoints: Path | None = None, wait: bool = False) -> None:
         self.store = store or ProjectStore()
         self.checkpoints = checkpoints
+        self.wait = wait  # a turn on a busy session waits for the running one instead of being refused
+        self._locks: dict[str, FileLock] = {}
+
+    @contextmanager
+    def lock(self, name: str, cancel: threading.Event | None = None) -> Iterator[None]:
+        """Hold session ``name``'s turn lock (an OS file lock; reentrant within this object).
+
+        Busy: ``SessionBusy``, or with ``wait`` poll until it is free (``Cancelled`` if ``cancel`` is set meanwhile).
+        """
+        lock = self._locks.get(name)
+        if lock is None:
+            lock = self._locks[name] = FileLock(self.store.lock_path(name))
+        while True:
+            try:
+                lock.acquire(timeout=LOCK_POLL_SECONDS if self.wait else 0)
+                break
+            except Timeout:
+                if not self.wait:
+                    raise SessionBusy(f"session {name!r} is busy: another turn of it is running (another longcut "
+                                      "command or an API job); wait for it to finish, or add --wait") from None
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("the job was cancelled while waiting for another turn of its session") from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def default_name(self, request: str) -> str:
         """A new session name from the request and the time."""
@@ -157,6 +201,11 @@ class Sessions:
         if not request:
             raise InputError("the request is empty; describe the video, e.g. 'a red ball bounces on grass'")
         name = name or self.default_name(request)
+        with self.lock(name, opts.cancel):
+            return self._make(request, name, seconds, seed, refs, music, opts)
+
+    def _make(self, request: str, name: str, seconds: float | None, seed: int, refs: dict[str, Path] | None,
+              music: Path | None, opts: Options) -> TurnResult:
         if self.store.exists(name):
             project = self.store.load(name)
             if project.pending is not None and project.pending.request == request:
@@ -181,6 +230,10 @@ class Sessions:
     def refine(self, name: str, feedback: str, opts: Options | None = None) -> TurnResult:
         """A new turn from feedback; only shots whose content changed are generated."""
         opts = opts or Options(model=self.store.load(name).model)
+        with self.lock(name, opts.cancel):
+            return self._refine(name, feedback, opts)
+
+    def _refine(self, name: str, feedback: str, opts: Options) -> TurnResult:
         project = self.store.load(name)
         if project.pending is not None:
             if project.pending.request == feedback.strip():
@@ -196,6 +249,10 @@ class Sessions:
 
     def undo(self, name: str) -> Revision:
         """Go back to the previous revision (no generation: its takes and render exist)."""
+        with self.lock(name):
+            return self._undo(name)
+
+    def _undo(self, name: str) -> Revision:
         project = self.store.load(name)
         if project.pending is not None:
             raise InputError(f"turn {project.pending.n} of {name!r} is unfinished; run it again to resume it first")

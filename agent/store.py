@@ -48,6 +48,17 @@ class ProjectStore:
         """Whether project ``name`` has been saved."""
         return (self.folder(name) / PROJECT_FILE).is_file()
 
+    def lock_path(self, name: str) -> Path:
+        """The file whose lock a turn of project ``name`` holds (``agent.session``).
+
+        It lives beside the project folders, not in one, so taking the lock
+        never creates a project folder, and deleting a project never unlinks a
+        lock another process holds.
+        """
+        locks = self.root / ".locks"
+        locks.mkdir(exist_ok=True)
+        return locks / f"{self.folder(name).name}.lock"
+
     def names(self) -> list[str]:
         """Saved project names, sorted."""
         return sorted(p.parent.name for p in self.root.glob(f"*/{PROJECT_FILE}"))

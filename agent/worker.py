@@ -100,13 +100,21 @@ def _clean(message: str, home: Path) -> str:
 
 def execute(job: Job, store: JobStore, cfg: ServerConfig, listener) -> tuple[str, int]:
     """Run the job's session turn (resuming it if it was started); returns (render path, revision)."""
-    from longcut.agent.session import Options, Sessions
+    from longcut.agent.session import Sessions
     from longcut.agent.store import ProjectStore
+
+    # A turn of the same session started outside the queue (a CLI command on this home) is waited for.
+    sessions = Sessions(ProjectStore(cfg.home / "projects"), checkpoints=cfg.home / "checkpoints.sqlite", wait=True)
+    with sessions.lock(job.session, listener.stop):  # held from reading the project to its render
+        return _execute_turn(job, store, cfg, listener, sessions)
+
+
+def _execute_turn(job: Job, store: JobStore, cfg: ServerConfig, listener, sessions) -> tuple[str, int]:
+    from longcut.agent.session import Options
     from longcut.agent.uploads import upload_path
     from longcut.models.backends.registry import load_backend
 
     req = job.request
-    sessions = Sessions(ProjectStore(cfg.home / "projects"), checkpoints=cfg.home / "checkpoints.sqlite")
     model = req["model"] if job.kind == "make" else sessions.store.load(job.session).model
     if model not in cfg.models:
         raise InputError(f"model {model!r} is no longer offered by this server; allowed: {', '.join(cfg.models)}")
