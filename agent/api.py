@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import secrets
 from datetime import UTC, datetime
@@ -25,6 +26,8 @@ from typing import Annotated, Any, Literal
 
 from anyio import to_thread
 from fastapi import Depends, FastAPI, File, Header, Path, Query, Request, UploadFile
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -77,6 +80,27 @@ class ApiError(Exception):
 # ------------------------------------------------------------------ helpers
 def _iso(t: float | None) -> str | None:
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds") if t is not None else None
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with non-finite floats as strings ('nan', 'inf'): JSON has no such numbers."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def validation_errors(err: RequestValidationError) -> list[dict[str, Any]]:
+    """A 422's ``detail``: each error's place, a message that names the field, and the input given."""
+    out = []
+    for e in err.errors():
+        field = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header"))
+        out.append({"loc": list(e.get("loc", ())), "msg": f"{field}: {e.get('msg', '')}" if field else e.get("msg", ""),
+                    "type": e.get("type"), "input": e.get("input"), "ctx": e.get("ctx")})
+    return _json_safe(jsonable_encoder(out))
 
 
 def _not_found(what: str, value: str) -> ApiError:
@@ -160,6 +184,10 @@ def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
     @app.exception_handler(ApiError)
     async def _api_error(_req: Request, err: ApiError) -> JSONResponse:
         return JSONResponse({"detail": err.detail, "limit": err.limit}, err.status, headers=err.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_req: Request, err: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": validation_errors(err), "limit": None}, 422)
 
     @app.exception_handler(QueueLimit)
     async def _limit(_req: Request, err: QueueLimit) -> JSONResponse:

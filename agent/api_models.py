@@ -11,7 +11,8 @@ SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"  # session and reference names
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and ±Infinity (which JSON parsers accept) are refused in every number field.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class JobOptions(_In):
