@@ -261,8 +261,7 @@ def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
     @app.post("/v1/jobs", status_code=202, tags=["jobs"], responses={200: {"model": JobOut}, 429: {"model": ErrorOut}})
     def submit(owner: Owner, body: JobRequest, idempotency_key: IdemKey = None) -> JSONResponse:
         """Queue a new video (202); the same ``Idempotency-Key`` returns the same job (200), never a second."""
-        from longcut.agent.planner import DEFAULT_SECONDS
-        from longcut.agent.request_text import parse_seconds
+        from longcut.agent.planner import video_seconds
 
         opts = body.options
         model = opts.model or cfg.models[0]
@@ -271,7 +270,7 @@ def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
         planner = opts.planner or cfg.planners[0]
         if planner not in cfg.planners:
             raise ApiError(422, f"planner {planner!r} is not offered; allowed: {', '.join(cfg.planners)}", "planners")
-        seconds = body.seconds or parse_seconds(body.request) or DEFAULT_SECONDS
+        seconds = video_seconds(body.seconds, body.request)
         if seconds > cfg.max_seconds:
             raise ApiError(422, f"{seconds:g} seconds is over the limit max_seconds={cfg.max_seconds:g}",
                            "max_seconds")

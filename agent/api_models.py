@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from longcut.agent.state import MAX_PROJECT_SECONDS, MIN_PROJECT_SECONDS
+
 ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"  # job and upload ids (made by the server)
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"  # session and reference names
 
@@ -36,7 +38,8 @@ class JobRequest(_In):
     """A new video."""
 
     request: str = Field(min_length=1, max_length=2000, description="What the video shows, in plain words.")
-    seconds: float | None = Field(None, gt=0, le=3600, description="Length; default: from the request, else 20.")
+    seconds: float | None = Field(None, ge=MIN_PROJECT_SECONDS, le=MAX_PROJECT_SECONDS,
+                                  description="Length; default: from the request, else 20.")
     options: JobOptions = Field(default_factory=JobOptions)
     references: list[ReferenceIn] = Field(default_factory=list)
 

@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import Field
 
+from longcut.agent.request_text import parse_seconds
 from longcut.agent.state import (
     MAX_PROJECT_SECONDS,
     MAX_REFS,
@@ -21,6 +22,7 @@ from longcut.agent.state import (
     ShortText,
     Storyboard,
     StrictModel,
+    check_video_seconds,
 )
 from longcut.errors import LongcutError
 
@@ -70,6 +72,18 @@ class PlannerUsage:
 
 
 DEFAULT_SECONDS = 20.0  # length of a video whose request names none
+
+
+def video_seconds(seconds: float | None, request: str) -> float:
+    """The video's length: ``seconds`` if given, else the length the request names, else ``DEFAULT_SECONDS``.
+
+    Checked against the bounds (``check_video_seconds``): the CLI, the API and
+    the planners all read the length through here.
+    """
+    if seconds is not None:
+        return check_video_seconds(seconds)
+    asked = parse_seconds(request)
+    return DEFAULT_SECONDS if asked is None else check_video_seconds(asked, "the length the request asks for")
 
 
 class PlannerError(LongcutError):

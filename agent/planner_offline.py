@@ -19,8 +19,8 @@ from dataclasses import dataclass, field, replace
 
 from longcut.agent.edits import edit_registry
 from longcut.agent.lexicon import EmbeddingFallback, Lexicon, Match
-from longcut.agent.planner import DEFAULT_SECONDS, ModelVocabulary, Plan, PlannerUsage, PlanRequest
-from longcut.agent.request_text import parse_seconds, parse_title, shot_clauses
+from longcut.agent.planner import ModelVocabulary, Plan, PlannerUsage, PlanRequest, video_seconds
+from longcut.agent.request_text import parse_title, shot_clauses
 from longcut.agent.state import MAX_REFS, Project, Reference, Shot, Storyboard, Transition, slugify
 from longcut.errors import InputError
 from longcut.models.world_captions import canonical_caption, parse_canonical
@@ -229,7 +229,7 @@ class OfflinePlanner:
         text = req.request.strip()
         if not text:
             raise InputError("the request is empty; describe the video, e.g. 'a red ball bounces on grass'")
-        seconds = req.seconds or parse_seconds(text) or DEFAULT_SECONDS
+        seconds = video_seconds(req.seconds, text)
         clauses = merge_fragments(shot_clauses(text) or [text], self.lexicon)
         reader = _ClauseReader(self.lexicon, self.fallback)
         drafts = [reader.read(c) for c in clauses]

@@ -50,12 +50,14 @@ from longcut.agent.state import (
     MAX_PROJECT_SECONDS,
     MAX_REFS,
     MAX_SHOTS,
+    MIN_PROJECT_SECONDS,
     Project,
     Reference,
     Shot,
     Storyboard,
     Transition,
     TransitionKind,
+    check_video_seconds,
     slugify,
 )
 from longcut.errors import InputError, LongcutError
@@ -247,16 +249,17 @@ def _shot(i: int, s: LLMShot, alias: dict[str, str | None], seed: int, last: boo
 def target_seconds(req: PlanRequest) -> float | None:
     """The length the caller or the request text asks for (as the offline planner reads it), or None."""
     seconds = req.seconds if req.seconds is not None else parse_seconds(req.request)
-    if seconds is not None and not 0 < seconds <= MAX_PROJECT_SECONDS:
-        raise InputError(f"a video of {seconds:g} s was asked for; the length must be more than 0 and at most {MAX_PROJECT_SECONDS:g} s")
-    return seconds
+    if seconds is None:
+        return None
+    return check_video_seconds(seconds, "seconds" if req.seconds is not None else "the length the request asks for")
 
 
 def draft_to_plan(draft: LLMPlan, req: PlanRequest) -> Plan:
     """Validate an LLM draft into a ``Plan``, fixing what is safe; ``DraftProblem`` otherwise."""
     target = target_seconds(req) or draft.seconds
-    if not 0 < target <= MAX_PROJECT_SECONDS:
-        raise DraftProblem(f"'seconds' is {target}; it must be more than 0 and at most {MAX_PROJECT_SECONDS:g}")
+    if not MIN_PROJECT_SECONDS <= target <= MAX_PROJECT_SECONDS:
+        raise DraftProblem(f"'seconds' is {target}; it must be at least {MIN_PROJECT_SECONDS:g} and at most "
+                           f"{MAX_PROJECT_SECONDS:g}")
     if not draft.shots:
         raise DraftProblem("'shots' is empty; give at least one shot")
     bad = [i + 1 for i, s in enumerate(draft.shots) if not s.seconds > 0]

@@ -27,8 +27,7 @@ from filelock import FileLock, Timeout
 
 from longcut.agent.events import Event, EventSink
 from longcut.agent.graph import checkpointer, run_turn
-from longcut.agent.planner import DEFAULT_SECONDS, Planner
-from longcut.agent.request_text import parse_seconds
+from longcut.agent.planner import Planner, video_seconds
 from longcut.agent.shots import (
     DEFAULT_CANDIDATES,
     DEFAULT_MAX_TRIES,
@@ -37,7 +36,6 @@ from longcut.agent.shots import (
     file_sha256,
 )
 from longcut.agent.state import (
-    MAX_PROJECT_SECONDS,
     PendingTurn,
     Project,
     Reference,
@@ -215,9 +213,7 @@ class Sessions:
                 return TurnResult(project, rev, self.store.folder(name) / rev.render, 0.0, [])
             raise InputError(f"session {name!r} already exists; use `longcut refine {name} \"…\"` "
                              "to change it, or choose another --session name")
-        seconds = seconds if seconds is not None else parse_seconds(request) or DEFAULT_SECONDS
-        if not 0 < seconds <= MAX_PROJECT_SECONDS:
-            raise InputError(f"seconds must be in (0, {MAX_PROJECT_SECONDS:g}], got {seconds:g}")
+        seconds = video_seconds(seconds, request)
         folder = self.store.project_folder(name).root
         references = [_copy_reference(folder, n, Path(p)) for n, p in (refs or {}).items()]
         project = Project(name=name, request=request, seconds=seconds, model=opts.model,

@@ -35,6 +35,7 @@ SCHEMA_VERSION = 1
 MAX_SHOTS = 200
 MAX_REFS = 7
 MAX_PROJECT_SECONDS = 3600.0
+MIN_PROJECT_SECONDS = 1.0  # the shortest video a request may ask for (CLI, API and planners: check_video_seconds)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 ShortText = Annotated[str, StringConstraints(max_length=2000)]
@@ -82,6 +83,14 @@ class Reference(StrictModel):
     image: str | None = None  # path relative to the project folder, once it exists
     source: Literal["generated", "supplied"] = "generated"
     sha256: str | None = None  # of the image bytes: part of every shot key that uses it
+
+
+def check_video_seconds(seconds: float, what: str = "seconds") -> float:
+    """``seconds`` if it is a video length we make, else a clear ``InputError`` (NaN included)."""
+    if not MIN_PROJECT_SECONDS <= seconds <= MAX_PROJECT_SECONDS:
+        raise InputError(f"{what} must be between {MIN_PROJECT_SECONDS:g} and {MAX_PROJECT_SECONDS:g} "
+                         f"seconds, got {seconds:g}")
+    return seconds
 
 
 class Shot(StrictModel):

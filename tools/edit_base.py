@@ -110,6 +110,17 @@ def frames_for(seconds: float, fps: float) -> int:
     return max(1, math.floor(seconds * fps + 0.5 + 1e-9))
 
 
+def length_frames(seconds: float, fps: float, what: str) -> int:
+    """``frames_for`` of a length the user asked for, which must last at least one frame.
+
+    Shorter lengths are refused rather than rounded up to a frame nobody asked for.
+    """
+    if not seconds * fps >= 1 - 1e-6:
+        raise InputError(f"{what} lasts {seconds:g}s, shorter than one frame at {fps:g} fps "
+                         f"({1 / fps:.4g}s); make it at least one frame long")
+    return frames_for(seconds, fps)
+
+
 @contextlib.contextmanager
 def output_file(project: ProjectFolder, args: EditArgs, stem: str,
                 suffixes: tuple[str, ...] = VIDEO_SUFFIXES) -> Iterator[tuple[Path, Path]]:

@@ -15,6 +15,7 @@ from longcut.tools.edit_base import (
     EditArgs,
     TransitionKind,
     frames_for,
+    length_frames,
     load,
     load_many,
     output_file,
@@ -110,7 +111,8 @@ def transition(args: TransitionArgs, project: ProjectFolder) -> Path:
         raise InputError(f"transition duration {args.duration:g}s must be shorter than both "
                          f"clips (shortest is {shorter:.3f}s)")
     fps, w, h = a.fps, a.width, a.height
-    fa, fb, ft = frames_for(a.duration, fps), frames_for(b.duration, fps), frames_for(args.duration, fps)
+    fa, fb = frames_for(a.duration, fps), frames_for(b.duration, fps)
+    ft = length_frames(args.duration, fps, "the transition")
     sa = filters.open_input(a.path, t=f"{fa / fps + filters.DECODE_SLACK:.6f}")
     sb = filters.open_input(b.path, t=f"{fb / fps + filters.DECODE_SLACK + 1e-6:.6f}")
     v = filters.xfade(filters.exact_video(sa.video, fps, fa, w, h),

@@ -24,7 +24,7 @@ from longcut.tools.edit_base import (
     Seconds,
     Size,
     check_within,
-    frames_for,
+    length_frames,
     load,
     output_file,
 )
@@ -46,7 +46,8 @@ def transform(project: ProjectFolder, args: ClipArgs, info: MediaInfo, stem: str
     src = filters.open_input(info.path, **(input_opts or {}))
     v = src.video.filter("setpts", "PTS-STARTPTS")
     v = v if video is None else video(v)
-    v = filters.exact_video(v, info.fps, frames_for(seconds, info.fps), info.width, info.height)
+    v = filters.exact_video(v, info.fps, length_frames(seconds, info.fps, f"the {stem} of {args.input!r}"),
+                            info.width, info.height)
     a = None
     if info.has_audio and keep_audio:
         a = src.audio.filter("asetpts", "PTS-STARTPTS")

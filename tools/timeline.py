@@ -35,7 +35,7 @@ from longcut.tools.edit_base import (
     Seconds,
     Size,
     TransitionKind,
-    frames_for,
+    length_frames,
     load,
     load_many,
 )
@@ -155,12 +155,13 @@ class Timeline(_Strict):
         for i, c in enumerate(self.clips):
             if c.out_point is None:
                 raise InputError(f"clips[{i}] has no out_point; resolve the timeline first")
-            frames.append(frames_for(c.out_point - c.in_point, self.fps))
+            frames.append(length_frames(c.out_point - c.in_point, self.fps, f"clips[{i}]"))
         return frames
 
     def transition_frames(self) -> list[int]:
         """Frames of the transition into each clip (0 where there is none)."""
-        return [frames_for(c.transition.duration, self.fps) if c.transition else 0 for c in self.clips]
+        return [length_frames(c.transition.duration, self.fps, f"clips[{i}].transition") if c.transition else 0
+                for i, c in enumerate(self.clips)]
 
     @property
     def total_frames(self) -> int:

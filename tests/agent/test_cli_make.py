@@ -50,6 +50,19 @@ def test_user_errors_exit_2_without_traceback(home, capsys):
     assert "unknown model 'nope'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("args, msg", [
+    (["--seconds", "1e-300"], "seconds must be between 1 and 3600 seconds, got 1e-300"),
+    (["--seconds", "0.5"], "seconds must be between 1 and 3600 seconds, got 0.5"),
+    (["--seconds", "nan"], "seconds must be between 1 and 3600 seconds, got nan"),
+    ([], "the length the request asks for must be between 1 and 3600 seconds, got 0.25"),
+])
+def test_near_zero_lengths_are_refused(home, capsys, args, msg):
+    assert run("make", "a 0.25-second video of a red ball", "--model", "oracle", "--session", "tiny", *args) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert msg in err and "Traceback" not in err
+    assert not (home / "home" / "projects" / "tiny").exists()
+
+
 def test_chat_makes_then_refines_from_stdin(home):
     import os
     import subprocess

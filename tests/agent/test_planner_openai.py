@@ -163,7 +163,7 @@ def test_plan_reads_the_length_from_the_request_text_like_the_offline_planner(se
 
 
 def test_a_length_over_the_limit_is_an_input_error_before_any_call(server, planner):
-    with pytest.raises(InputError, match="7200 s"):
+    with pytest.raises(InputError, match="the length the request asks for must be between 1 and 3600 seconds, got 7200"):
         planner.plan(PlanRequest(request="a 2-hour film of a ball", seconds=None, vocabulary=VOCAB))
     assert server.requests == []
 

@@ -71,3 +71,13 @@ def test_non_finite_numbers_in_any_field_are_refused_by_name(gate_server):
     r = httpx.post(gate_server.url + "/v1/jobs", content='{"request": "a red ball", "seconds": NaN}',
                    headers={**headers(), "Content-Type": "application/json"})
     assert r.status_code == 422 and "seconds: Input should be a finite number" in r.text
+
+
+@pytest.mark.parametrize("body, msg", [
+    ({"request": "a red ball", "seconds": 1e-300}, "seconds: Input should be greater than or equal to 1"),
+    ({"request": "a red ball", "seconds": 0}, "seconds: Input should be greater than or equal to 1"),
+    ({"request": "a 0.5-second video of a red ball"}, "the length the request asks for must be between 1 and"),
+])
+def test_near_zero_lengths_are_refused(gate_server, body, msg):
+    r = httpx.post(f"{gate_server.url}/v1/jobs", json=body, headers=headers())
+    assert r.status_code == 422 and msg in r.text, r.text

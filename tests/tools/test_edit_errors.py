@@ -20,6 +20,8 @@ from longcut.tools.edit import run_edit
     ("trim", {"input": "logo.png", "end": 1}, "'logo.png' has zero length"),
     ("transition", {"first": "red.mp4", "second": "blue.mp4", "kind": "zoomzoom"}, "kind: Input should be"),
     ("transition", {"first": "red.mp4", "second": "blue.mp4", "duration": 2.5}, "must be shorter than both clips"),
+    ("transition", {"first": "red.mp4", "second": "blue.mp4", "duration": 1e-9}, "the transition lasts 1e-09s, shorter than one frame"),
+    ("trim", {"input": "red.mp4", "start": 1, "end": 1 + 1e-9}, "the trim of 'red.mp4' lasts 1e-09s, shorter than one frame"),
     ("resize", {"input": "red.mp4", "width": 100000, "height": 64}, "width: Input should be less than or equal to 4096"),
     ("resize", {"input": "red.mp4", "width": 0, "height": 64}, "width: Input should be greater than or equal to 16"),
     ("pad_aspect", {"input": "red.mp4", "aspect": "1000:1"}, "aspect"),

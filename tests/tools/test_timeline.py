@@ -124,6 +124,11 @@ def test_invalid_timelines_are_refused_by_the_model(kw, msg):
     ({"clips": [{"source": "red.mp4"}], "overlays": [{"type": "text", "text": "x", "start": 1, "end": 3}]}, "past the end of the timeline"),
     ({"clips": [{"source": "red.mp4"}], "audio": [{"source": "tone.m4a", "start": 5}]}, "after the end of the timeline"),
     ({"clips": [{"source": "red.mp4"}], "audio": [{"source": "red.mp4"}]}, "has no audio stream"),
+    # near-zero lengths are refused, not rounded up to a frame
+    ({"clips": [{"source": "red.mp4", "in_point": 0, "out_point": 1e-9}]}, r"clips\[0\] lasts 1e-09s, shorter than one frame"),
+    ({"clips": [{"source": "red.mp4", "in_point": 1, "out_point": 1 + 0.5 / FPS}]}, "shorter than one frame"),
+    ({"clips": [{"source": "red.mp4"}, {"source": "blue.mp4", "transition": {"duration": 1e-9}}]},
+     r"clips\[1\].transition lasts 1e-09s, shorter than one frame"),
 ])
 def test_bad_sources_and_times_are_refused_before_rendering(project, kw, msg):
     with pytest.raises(InputError, match=msg):
