@@ -18,7 +18,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from longcut.agent.state import MAX_SHOTS, ShortText, Shot, Storyboard, Transition, TransitionKind
+from longcut.agent.state import (
+    MAX_SHOTS,
+    Caption,
+    ShortText,
+    Shot,
+    Storyboard,
+    Transition,
+    TransitionKind,
+)
 from longcut.errors import InputError
 from longcut.tools.registry import ToolRegistry
 
@@ -55,7 +63,7 @@ class UpdateShotArgs(_Args):
     intent: ShortText | None = Field(None, description="new description of the shot in the user's words, or null to keep")
     prompt: ShortText | None = Field(None, description="new prompt in the model's vocabulary, or null to keep")
     seconds: float | None = Field(None, gt=0, le=600, description="new length in seconds, or null to keep")
-    caption: ShortText | None = Field(None, description="text shown while the shot plays; '' removes it; null keeps it")
+    caption: Caption | None = Field(None, description="text shown while the shot plays; '' removes it; null keeps it")
     new_seed: bool = Field(False, description="true to generate a different take of the same content")
 
 
@@ -157,7 +165,7 @@ def set_transition(args: SetTransitionArgs, board: Storyboard) -> Storyboard:
 class SetTitleArgs(_Args):
     """The title card's text."""
 
-    title: ShortText | None = Field(description="title shown at the start of the video; null removes it")
+    title: Caption | None = Field(description="title shown at the start of the video; null removes it")
 
 
 def set_title(args: SetTitleArgs, board: Storyboard) -> Storyboard:

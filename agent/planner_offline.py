@@ -25,6 +25,7 @@ from longcut.agent.state import MAX_REFS, Project, Reference, Shot, Storyboard, 
 from longcut.errors import InputError
 from longcut.models.world_captions import canonical_caption, parse_canonical
 from longcut.models.world_vocab import COLOUR_NAMES, ObjectAttributes, SceneAttributes
+from longcut.tools.overlay_text import check_overlay_text
 
 log = logging.getLogger(__name__)
 
@@ -269,7 +270,12 @@ class OfflinePlanner:
         ref_ids = {r.id for r in refs}
         for shot, keys in zip(shots, shot_subjects, strict=True):
             shot.refs = list(dict.fromkeys(shot.refs + [k for k in keys if k in ref_ids]))[:MAX_REFS]
-        board = Storyboard(title=parse_title(text), shots=shots)
+        title = parse_title(text)
+        try:
+            title = check_overlay_text(title) if title else None
+        except ValueError as err:
+            raise InputError(f"the title {title!r}: {err}") from None
+        board = Storyboard(title=title, shots=shots)
         rewritten = "; ".join(s.prompt for s in shots if not s.continuous or s.prompt != shots[0].prompt)
         return Plan(rewritten_request=rewritten[:2000], seconds=board.seconds, storyboard=board, references=refs)
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -30,6 +31,7 @@ from pydantic import (
 )
 
 from longcut.errors import InputError
+from longcut.tools.overlay_text import check_overlay_text
 
 SCHEMA_VERSION = 1
 MAX_SHOTS = 200
@@ -39,6 +41,7 @@ MIN_PROJECT_SECONDS = 1.0  # the shortest video a request may ask for (CLI, API 
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 ShortText = Annotated[str, StringConstraints(max_length=2000)]
+Caption = Annotated[ShortText, AfterValidator(check_overlay_text)]  # a title or caption, drawn over the video
 
 TransitionKind = Literal["cut", "fade", "dissolve", "wipeleft", "wiperight", "slideleft", "slideright", "circleopen", "fadeblack"]
 
@@ -103,14 +106,14 @@ class Shot(StrictModel):
     refs: list[Slug] = Field(default_factory=list, max_length=MAX_REFS)
     continuous: bool = False  # extend the previous shot's latent history instead of cutting
     transition: Transition = Field(default_factory=Transition)  # into the next shot
-    caption: ShortText | None = None  # burned-in text while the shot plays
+    caption: Caption | None = None  # burned-in text while the shot plays
     seed: int = Field(0, ge=0, lt=2**31)
 
 
 class Storyboard(StrictModel):
     """Ordered shots plus whole-video dressing."""
 
-    title: ShortText | None = None
+    title: Caption | None = None
     style: ShortText = ""
     shots: list[Shot] = Field(min_length=1, max_length=MAX_SHOTS)
 

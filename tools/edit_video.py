@@ -30,6 +30,7 @@ from longcut.tools.edit_base import (
 )
 from longcut.tools.edit_join import concat_reencode
 from longcut.tools.media import MediaInfo
+from longcut.tools.overlay_text import OverlayText
 from longcut.tools.paths import ProjectFolder
 from longcut.tools.runner import run_ffmpeg
 
@@ -292,7 +293,8 @@ class OverlayTimes(ClipArgs):
 class TextOverlayArgs(OverlayTimes):
     """Draw text over a clip for a time range."""
 
-    text: str = Field(min_length=1, max_length=10_000, description="The text, shown verbatim (newlines break lines).")
+    text: OverlayText = Field(min_length=1, max_length=10_000,
+                              description="The text, shown as given (newlines break lines).")
     font_size: int = Field(32, ge=6, le=512, description="Font size in pixels.")
     color: Color = Field("white", description="Text colour: a name or #RRGGBB, optional @opacity.")
     box: bool = Field(False, description="Draw a box behind the text.")

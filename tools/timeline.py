@@ -41,6 +41,7 @@ from longcut.tools.edit_base import (
 )
 from longcut.tools.filters import DECODE_SLACK
 from longcut.tools.media import MediaInfo
+from longcut.tools.overlay_text import OverlayText
 from longcut.tools.paths import ProjectFolder, atomic_output
 from longcut.tools.runner import ProgressCallback
 
@@ -94,7 +95,8 @@ class TextOverlay(_Overlay):
     """Text shown verbatim over the timeline for a time range."""
 
     type: Literal["text"] = "text"
-    text: str = Field(min_length=1, max_length=10_000, description="The text, shown verbatim.")
+    text: OverlayText = Field(min_length=1, max_length=10_000,
+                              description="The text, shown as given; newlines break lines.")
     font_size: int = Field(32, ge=6, le=512, description="Font size in pixels.")
     color: Color = Field("white", description="Text colour: a name or #RRGGBB, optional @opacity.")
     box: bool = Field(False, description="Draw a box behind the text.")

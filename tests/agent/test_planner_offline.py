@@ -105,10 +105,18 @@ def test_revise_understands(planner, project, feedback, check):
 @pytest.mark.parametrize("feedback, needle", [
     ("make shot 9 green", "has 3 shots"),
     ("sing me a song", "could not understand"),
+    ('add a title "Home\x00 sweet"', "could not apply set_title.*control character U\\+0000"),
+    ("add the caption 'a\x07b' to shot 2", "could not apply update_shot.*control character U\\+0007"),
 ])
 def test_revise_refuses_clearly(planner, project, feedback, needle):
     with pytest.raises(InputError, match=needle):
         planner.revise(project, feedback, VOCAB)
+
+
+def test_a_request_title_with_a_control_character_is_refused(planner):
+    with pytest.raises(InputError, match=r"the title 'a\\x01b': text has the control character U\+0001"):
+        plan(planner, 'a video titled "a\x01b": a red ball bounces', seconds=4)
+    assert plan(planner, 'a video titled "a\r\nb": a red ball bounces', seconds=4).storyboard.title == "a\nb"
 
 
 def test_rewrite_failed_simplifies(planner):

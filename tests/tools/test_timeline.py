@@ -107,6 +107,10 @@ def test_failed_render_leaves_nothing(project, monkeypatch):
     ({"clips": [{"source": "red.mp4"}], "width": 99999}, "width"),
     ({"clips": [{"source": "red.mp4"}], "width": 63}, "even"),
     ({"clips": [{"source": "red.mp4"}], "overlays": [{"type": "text", "text": "x", "start": 2, "end": 1}]}, "must be greater"),
+    ({"clips": [{"source": "red.mp4"}], "overlays": [{"type": "text", "text": "x\x00y", "start": 0, "end": 1}]},
+     "control character U\\+0000"),
+    ({"clips": [{"source": "red.mp4"}], "overlays": [{"type": "text", "text": "x\u2028y", "start": 0, "end": 1}]},
+     "control character U\\+2028"),
 ])
 def test_invalid_timelines_are_refused_by_the_model(kw, msg):
     with pytest.raises(ValueError, match=msg):
@@ -134,6 +138,11 @@ def test_bad_sources_and_times_are_refused_before_rendering(project, kw, msg):
     with pytest.raises(InputError, match=msg):
         rendered(project, tl(**kw))
     assert not (project.root / "out.mp4").exists()
+
+
+def test_overlay_text_newlines_are_normalised():
+    t = tl(clips=[{"source": "red.mp4"}], overlays=[{"type": "text", "text": "one\r\ntwo\nthree", "start": 0, "end": 1}])
+    assert t.overlays[0].text == "one\ntwo\nthree"
 
 
 def test_readme_timeline_example_is_valid():
