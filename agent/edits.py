@@ -14,9 +14,9 @@ in the same compact form (``board_view``) it was first shown.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from longcut.agent.state import (
     MAX_SHOTS,
@@ -28,7 +28,11 @@ from longcut.agent.state import (
     TransitionKind,
 )
 from longcut.errors import InputError
+from longcut.tools.filters import check_drawable
 from longcut.tools.registry import ToolRegistry
+
+# A title or caption an edit sets: drawable with the installed fonts (checked now, not at render time).
+DrawnText = Annotated[Caption, AfterValidator(check_drawable)]
 
 
 class _Args(BaseModel):
@@ -63,7 +67,7 @@ class UpdateShotArgs(_Args):
     intent: ShortText | None = Field(None, description="new description of the shot in the user's words, or null to keep")
     prompt: ShortText | None = Field(None, description="new prompt in the model's vocabulary, or null to keep")
     seconds: float | None = Field(None, gt=0, le=600, description="new length in seconds, or null to keep")
-    caption: Caption | None = Field(None, description="text shown while the shot plays; '' removes it; null keeps it")
+    caption: DrawnText | None = Field(None, description="text shown while the shot plays; '' removes it; null keeps it")
     new_seed: bool = Field(False, description="true to generate a different take of the same content")
 
 
@@ -165,7 +169,7 @@ def set_transition(args: SetTransitionArgs, board: Storyboard) -> Storyboard:
 class SetTitleArgs(_Args):
     """The title card's text."""
 
-    title: Caption | None = Field(description="title shown at the start of the video; null removes it")
+    title: DrawnText | None = Field(description="title shown at the start of the video; null removes it")
 
 
 def set_title(args: SetTitleArgs, board: Storyboard) -> Storyboard:

@@ -25,6 +25,7 @@ from longcut.agent.state import MAX_REFS, Project, Reference, Shot, Storyboard, 
 from longcut.errors import InputError
 from longcut.models.world_captions import canonical_caption, parse_canonical
 from longcut.models.world_vocab import COLOUR_NAMES, ObjectAttributes, SceneAttributes
+from longcut.tools.filters import check_drawable
 from longcut.tools.overlay_text import check_overlay_text
 
 log = logging.getLogger(__name__)
@@ -272,7 +273,7 @@ class OfflinePlanner:
             shot.refs = list(dict.fromkeys(shot.refs + [k for k in keys if k in ref_ids]))[:MAX_REFS]
         title = parse_title(text)
         try:
-            title = check_overlay_text(title) if title else None
+            title = check_drawable(check_overlay_text(title)) if title else None
         except ValueError as err:
             raise InputError(f"the title {title!r}: {err}") from None
         board = Storyboard(title=title, shots=shots)

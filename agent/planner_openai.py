@@ -61,6 +61,7 @@ from longcut.agent.state import (
     slugify,
 )
 from longcut.errors import InputError, LongcutError
+from longcut.tools.filters import check_drawable
 
 log = logging.getLogger(__name__)
 
@@ -265,6 +266,13 @@ def draft_to_plan(draft: LLMPlan, req: PlanRequest) -> Plan:
     bad = [i + 1 for i, s in enumerate(draft.shots) if not s.seconds > 0]
     if bad:
         raise DraftProblem(f"shots {bad} have no positive length; every shot needs seconds > 0")
+    texts = [("title", draft.title)] + [(f"shot {i + 1}'s caption", s.caption) for i, s in enumerate(draft.shots)]
+    for where, text in texts:
+        if text and text.strip():
+            try:
+                check_drawable(text.strip())
+            except InputError as err:
+                raise DraftProblem(f"{where}: {err}") from None
     try:
         refs, alias = _references(draft, req)
         shots = [_shot(i, s, alias, req.seed, last=i == len(draft.shots) - 1) for i, s in enumerate(draft.shots)]

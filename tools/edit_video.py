@@ -306,9 +306,9 @@ def text_overlay(args: TextOverlayArgs, project: ProjectFolder) -> Path:
     info = load(project, args.input)
     check_within(info, args.input, "end", args.end)
     with tempfile.TemporaryDirectory(prefix="longcut-text-") as tmp_dir:
-        text_path = filters.write_text_file(args.text, Path(tmp_dir))
         return transform(project, args, info, "text", video=lambda v: filters.draw_text(
-            v, text_path, size=args.font_size, color=args.color, position=args.position,
+            v, args.text, Path(tmp_dir), frame=(info.width, info.height), size=args.font_size,
+            color=args.color, position=args.position,
             x=args.x, y=args.y, box=args.box, box_color=args.box_color,
             start=args.start, end=args.end))
 

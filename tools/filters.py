@@ -19,6 +19,7 @@ from typing import Any
 import ffmpeg
 
 from longcut.tools.media import AUDIO_CODEC_ARGS, AUDIO_RATE, INPUT_OPTS, VIDEO_CODEC_ARGS
+from longcut.tools.overlay_text import fit_text, font_for_text
 from longcut.tools.runner import ProgressCallback, ffmpeg_exe, run_ffmpeg, run_ffmpeg_progress
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ _FONT_CANDIDATES = (
 
 # Named positions: (x, y) drawtext/overlay expressions over the frame (W, H)
 # and the thing placed (w, h), with a margin of 4% of the frame height.
+MARGIN = 0.04
 POSITIONS: dict[str, tuple[str, str]] = {
     "center": ("(W-w)/2", "(H-h)/2"),
     "top": ("(W-w)/2", "H*0.04"),
@@ -72,6 +74,16 @@ def font_file() -> Path:
         os.replace(tmp, target)
     log.info("no system font found; using Pillow's embedded font at %s", target)
     return target
+
+
+def check_drawable(text: str) -> str:
+    """``text`` if an installed font can draw every character of it (``overlay_text.font_for_text``).
+
+    Titles and captions are checked when they are set, not only when the video
+    is rendered after its shots were generated.
+    """
+    font_for_text(text, font_file())
+    return text
 
 
 def between(start: float, end: float) -> str:
@@ -126,17 +138,32 @@ def silence(duration: float, tag: int = 0) -> Stream:
     return exact_audio(src.audio, duration)
 
 
-def draw_text(stream: Stream, text_path: Path, *, size: int, color: str, position: str,
-              x: int | None, y: int | None, box: bool, box_color: str,
+def draw_text(stream: Stream, text: str, folder: Path, *, frame: tuple[int, int], size: int, color: str,
+              position: str, x: int | None, y: int | None, box: bool, box_color: str,
               start: float, end: float) -> Stream:
-    """Draw the text stored in ``text_path`` from ``start`` to ``end`` (seconds, stream time)."""
+    """Draw ``text`` from ``start`` to ``end`` (seconds, stream time) on a ``frame`` (width, height) picture.
+
+    The font is one that has every character (``overlay_text.font_for_text``),
+    and the text is fitted inside the frame's margins, box included
+    (``overlay_text.fit_text``: a smaller font, then line breaks). It reaches
+    drawtext through a file in ``folder`` (``textfile=``, no expansion).
+    """
+    width, height = frame
+    font = font_for_text(text, font_file())
+    border = max(2, size // 5) if box else 0
+    margin = round(height * MARGIN)
+    room_w = (width - 2 * margin if x is None else width - x - margin) - 2 * border
+    room_h = (height - 2 * margin if y is None else height - y - margin) - 2 * border
+    text, size = fit_text(text, font, size, max(room_w, 1), max(room_h, 1))
     px, py = POSITIONS[position]
     px, py = px.replace("w", "text_w").replace("W", "w"), py.replace("h", "text_h").replace("H", "h")
     kwargs: dict[str, Any] = dict(
-        textfile=str(text_path), expansion="none", fontfile=str(font_file()), fontsize=size,
+        textfile=str(write_text_file(text, folder)), expansion="none", fontfile=str(font), fontsize=size,
         fontcolor=color, x=px if x is None else x, y=py if y is None else y,
         enable=between(start, end),
     )
+    if "\n" in text and x is None and position in ("center", "top", "bottom"):
+        kwargs["text_align"] = "C"  # wrapped lines centred under each other
     if box:
         kwargs.update(box=1, boxcolor=box_color, boxborderw=max(2, size // 5))
     return stream.filter("drawtext", **kwargs)

@@ -281,9 +281,8 @@ def _overlays(tl: Timeline, video: filters.Stream, project: ProjectFolder,
               tmp_dir: Path) -> filters.Stream:
     for k, o in enumerate(tl.overlays):
         if isinstance(o, TextOverlay):
-            text_path = filters.write_text_file(o.text, tmp_dir)
-            video = filters.draw_text(video, text_path, size=o.font_size, color=o.color,
-                                      position=o.position, x=o.x, y=o.y, box=o.box,
+            video = filters.draw_text(video, o.text, tmp_dir, frame=(tl.width, tl.height), size=o.font_size,
+                                      color=o.color, position=o.position, x=o.x, y=o.y, box=o.box,
                                       box_color=o.box_color, start=o.start, end=o.end)
         else:
             info = load(project, o.image, what=f"overlays[{k}].image", need_duration=False)

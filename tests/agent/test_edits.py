@@ -100,3 +100,17 @@ def test_diff_of_added_removed_and_moved_shots(board):
     d = storyboard_diff(board, call(board, "move_shot", shot="s3", position=1).value)
     assert d["order"] == ["s3", "s1", "s2"] and "reordered" in d["summary"]
     assert storyboard_diff(board, call(board, "remove_shot", shot="s3").value).keys() == {"summary", "removed"}
+
+
+def test_titles_and_captions_are_checked_when_set_not_at_render(board):
+    from longcut.tools.overlay_text import _fonts_with
+
+    if _fonts_with("🦄"):
+        pytest.skip("this machine has a font for the unicorn")
+    for name, args in (("set_title", {"title": "Home 🦄"}), ("update_shot", {"shot": "s1", "caption": "🦄"})):
+        res = call(board, name, **args)
+        assert not res.ok and "no installed font can draw '🦄' (U+1F984)" in res.error, res.error
+    res = call(board, "set_title", title="Night\r\nfalls")
+    assert res.ok and res.value.title == "Night\nfalls"
+    res = call(board, "set_title", title="Night\x00falls")
+    assert not res.ok and "control character U+0000" in res.error

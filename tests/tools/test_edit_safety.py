@@ -12,7 +12,7 @@ INJECTION = "x',drawbox=c=red:t=fill,drawtext=text='pwn"
 HOSTILE = [
     "it's", "a:b", "back\\slash", "one, two", "semi;colon", "[in]", "]", "%{pts}",
     "%{eif:1/0:d}", "line one\nline two", INJECTION, "x\\',drawbox=c=red:t=fill", "'\\''",
-    "[0:v]null[out];", "textfile=/etc/passwd", "A" * 10_000,
+    "[0:v]null[out];", "textfile=/etc/passwd", "A" * 30,
 ]
 
 
@@ -46,6 +46,12 @@ def test_hostile_text_renders_and_never_reaches_the_command(project, spy_args, t
     assert not is_red(inside[2, 2]), "an injected drawbox painted the frame"
     # The text was drawn: the frame differs from the same frame without the overlay.
     assert np.abs(inside - frame_at(out, 1.5)).max() > 100
+
+
+def test_text_too_long_for_the_frame_is_refused_not_cut(project, spy_args):
+    with pytest.raises(InputError, match="does not fit a .* area even at 8 px; shorten it"):
+        run_edit("text_overlay", {"input": "blue.mp4", "text": "A" * 10_000, "end": 1.0}, project)
+    assert not spy_args
 
 
 def test_text_file_holds_the_text_verbatim(tmp_path):
