@@ -60,6 +60,7 @@ class Progress(BaseModel):
     shot: str | None = None
     shot_index: int | None = None
     shots: int | None = None
+    attempt: int | None = Field(None, description="The shot's try: 1 is the first, 2 and on are retries.")
 
 
 class JobOut(BaseModel):

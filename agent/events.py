@@ -15,7 +15,7 @@ STAGES = ("plan", "references", "shots", "review", "edit", "render", "done")
 
 @dataclass(frozen=True)
 class Event:
-    """One progress report. ``percent`` is of the whole job (0–100)."""
+    """One progress report. ``percent`` is of the whole job (0–100) and never goes down within a turn."""
 
     stage: str
     message: str
@@ -23,6 +23,7 @@ class Event:
     shot: str | None = None  # shot id
     shot_index: int | None = None  # 1-based
     shots: int | None = None
+    attempt: int | None = None  # the shot's try (1 = first; a retry is 2, 3, …)
     data: dict[str, Any] = field(default_factory=dict)
     at: float = field(default_factory=time.time)
 
@@ -43,15 +44,23 @@ def overall_percent(stage: str, fraction: float) -> float:
 
 
 class EventSink:
-    """Collects events and forwards them to listeners (CLI display, API stream, log)."""
+    """Collects events and forwards them to listeners (CLI display, API stream, log).
+
+    The percent never goes down: a retry starts its shot again, and a message
+    without a ``fraction`` (a review note in the middle of the shots) keeps
+    the percent where it is; ``Event.attempt`` says which try a shot is on.
+    """
 
     def __init__(self, listeners: list[Callable[[Event], None]] | None = None) -> None:
         self.listeners = list(listeners or [])
         self.events: list[Event] = []
+        self._percent = 0.0
 
-    def emit(self, stage: str, message: str, fraction: float = 0.0, **kw: Any) -> Event:
-        """Record and forward one event."""
-        event = Event(stage=stage, message=message, percent=overall_percent(stage, fraction), **kw)
+    def emit(self, stage: str, message: str, fraction: float | None = None, **kw: Any) -> Event:
+        """Record and forward one event; ``fraction`` is how far ``stage`` is (None: no progress to report)."""
+        if fraction is not None:
+            self._percent = max(self._percent, overall_percent(stage, fraction))
+        event = Event(stage=stage, message=message, percent=self._percent, **kw)
         self.events.append(event)
         log.info("[%s %5.1f%%] %s", stage, event.percent, message)
         for listener in self.listeners:

@@ -80,12 +80,13 @@ class Runtime:
                 self._progress.clear()
                 self._plan_seconds = max(seconds_to_make, 1e-6)
 
-    def shot_progress(self, shot: Shot, index: int, total: int, fraction: float, message: str) -> None:
-        """Report progress of one shot as part of the whole shots stage."""
+    def shot_progress(self, shot: Shot, index: int, total: int, fraction: float, message: str,
+                      attempt: int = 1) -> None:
+        """Report progress of one try of a shot as part of the whole shots stage."""
         with self._lock:
             self._progress[shot.id] = fraction * shot.seconds
             overall = sum(self._progress.values()) / self._plan_seconds
-        self.events.emit("shots", message, overall, shot=shot.id, shot_index=index, shots=total)
+        self.events.emit("shots", message, overall, shot=shot.id, shot_index=index, shots=total, attempt=attempt)
 
 
 def chains(board: Storyboard) -> list[list[str]]:
@@ -225,7 +226,8 @@ def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev
             cut = shot.continuous and prev is not None and not extend
             if cut:
                 rt.events.emit("review", f"shot {shot.id}: extending shot {prev.shot_id} failed {attempt - 1} times; "
-                               f"try {attempt} starts fresh (a cut)", shot=shot.id, shot_index=index, shots=total)
+                               f"try {attempt} starts fresh (a cut)", shot=shot.id, shot_index=index, shots=total,
+                               attempt=attempt)
             take = _generate_take(rt, project, folder, shot, key, prompt, attempt, prev if extend else None,
                                   index, total, cut=cut, turn=turn)
             with atomic_output(record) as tmp:
@@ -235,7 +237,7 @@ def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev
             break
         prompt = take.prompt
         rt.events.emit("review", f"shot {shot.id} attempt {attempt} failed: {take_problems(take)}",
-                       shot=shot.id, shot_index=index, shots=total)
+                       shot=shot.id, shot_index=index, shots=total, attempt=attempt)
     best = len(outcomes) - 1
     if not outcomes[best].version.passed:
         best = min(range(len(outcomes)), key=lambda i: take_rank(outcomes[i].version))  # ties: the earlier take
@@ -272,7 +274,7 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
 
     def progress(done: int, frames: int) -> None:
         rt.check_cancel()
-        rt.shot_progress(shot, index, total, done / frames, f"{label}: {done}/{frames} frames")
+        rt.shot_progress(shot, index, total, done / frames, f"{label}: {done}/{frames} frames", attempt)
 
     judge = opening_judge(prompt)
     args = GenerateClipArgs(prompt=prompt, seconds=shot.seconds, seed=seed, refs=refs,

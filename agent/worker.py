@@ -44,13 +44,19 @@ def job_event(status: str, message: str, **data: Any) -> dict[str, Any]:
 
 
 class _Listener:
-    """Appends each agent event to the job's log; raises ``Cancelled`` once a stop was asked."""
+    """Appends each agent event to the job's log; raises ``Cancelled`` once a stop was asked.
 
-    def __init__(self, store: JobStore, job_id: str, stop: threading.Event) -> None:
-        self.store, self.job_id, self.stop = store, job_id, stop
+    The job's percent never goes down, also when a worker resumes it from
+    the start of the turn: it starts from the percent the job had reached.
+    """
+
+    def __init__(self, store: JobStore, job_id: str, stop: threading.Event, percent: float = 0.0) -> None:
+        self.store, self.job_id, self.stop, self.percent = store, job_id, stop, percent
 
     def __call__(self, event) -> None:
-        self.store.append_event(self.job_id, event.to_dict())
+        body = event.to_dict()
+        self.percent = body["percent"] = max(self.percent, body["percent"])
+        self.store.append_event(self.job_id, body)
         if self.stop.is_set():
             from longcut.agent.shots import Cancelled
 
@@ -151,7 +157,8 @@ def run_job(job: Job, store: JobStore, cfg: ServerConfig, parent_pid: int) -> st
                                          attempt=job.attempts), progress=False)
     render = revision = error = None
     try:
-        render, revision = execute(job, store, cfg, _Listener(store, job.id, beat.stop))
+        reached = (job.progress or {}).get("percent") or 0.0
+        render, revision = execute(job, store, cfg, _Listener(store, job.id, beat.stop, reached))
         status = "succeeded"
     except Exception as err:  # the job's end, whatever it was: it must not take the worker down
         if beat.stop.is_set():

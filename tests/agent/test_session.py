@@ -93,6 +93,37 @@ class WrongByTryModel(WorldOracleModel):
         return replace(scene, objects=objects, background=wrong.get("background", scene.background))
 
 
+def test_progress_never_goes_back_on_a_retry_and_names_the_try(sessions):
+    bad = OfflinePlanner(use_embeddings=False).plan(__import__("longcut.agent.planner", fromlist=["PlanRequest"]).PlanRequest(
+        request=REQUEST, seconds=None, vocabulary=None)).storyboard.shots[2].prompt  # type: ignore[arg-type]
+    events = []
+    sessions.make(REQUEST, name="ball", opts=opts(WorldOracleModel(fail_prompts={bad}), listeners=[events.append]))
+    percents = [e.percent for e in events]
+    assert percents == sorted(percents) and percents[-1] == 100
+    retry = [e for e in events if e.shot == "s3" and e.stage == "shots" and e.attempt == 2]
+    assert retry and all("try 2" in e.message for e in retry)
+    assert any(e.stage == "review" and e.attempt == 1 and "attempt 1 failed" in e.message for e in events)
+
+
+def test_a_resumed_job_reports_no_lower_percent_than_it_had_reached():
+    from longcut.agent.events import EventSink
+    from longcut.agent.worker import _Listener
+
+    class Log:
+        bodies = []
+
+        def append_event(self, job_id, body, progress=True):
+            self.bodies.append(body)
+
+    import threading
+
+    log = Log()
+    sink = EventSink([_Listener(log, "j1", threading.Event(), percent=40.0)])  # the job had reached 40 %
+    sink.emit("plan", "resuming", 1.0)
+    sink.emit("shots", "shot 2", 0.75)
+    assert [b["percent"] for b in log.bodies] == [40.0, 67.5]
+
+
 def test_when_no_try_passes_the_nearest_is_kept(sessions):
     # try 1: colour and background wrong; try 2: colour only; try 3 (rewritten): colour and shape wrong
     model = WrongByTryModel({1: {"colour": "blue", "background": "sand"}, 2: {"colour": "blue"},
