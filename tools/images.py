@@ -9,11 +9,12 @@ read it as a real PNG or JPEG within a pixel limit, decoding it fully
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, JpegImagePlugin, PngImagePlugin, UnidentifiedImageError
 
 from longcut.errors import InputError
 
@@ -22,8 +23,31 @@ MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 4096 * 4096
 
 
+def header_size(data: bytes) -> tuple[str, int, int] | None:
+    """(format, width, height) from a PNG or JPEG header, nothing decoded; None if it is neither.
+
+    Pillow's own header parsers, without ``Image.open``'s decompression-bomb
+    check: that check would turn an image with too many pixels into an
+    unreadable one, and the user should hear what is wrong with it.
+    """
+    for plugin in (PngImagePlugin.PngImageFile, JpegImagePlugin.JpegImageFile):
+        try:
+            with plugin(io.BytesIO(data)) as im:
+                return im.format, im.size[0], im.size[1]
+        except (SyntaxError, OSError, ValueError, struct.error, IndexError, KeyError, TypeError):
+            continue
+    return None
+
+
 def decode_image(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS, what: str = "the image") -> tuple[Image.Image, str]:
-    """Read ``data`` as a PNG or JPEG and decode it fully: (RGB image, format); ``InputError`` says what is wrong."""
+    """Read ``data`` as a PNG or JPEG and decode it fully: (RGB image, format); ``InputError`` says what is wrong.
+
+    The pixel limit is checked on the header's size before anything is decoded.
+    """
+    head = header_size(data)
+    if head is not None and head[1] * head[2] > max_pixels:
+        raise InputError(f"{what} is {head[1]}x{head[2]}, too many pixels: the limit is "
+                         f"max_image_pixels={max_pixels}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -32,7 +56,8 @@ def decode_image(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS, what: str = "t
                 if fmt not in FORMATS:
                     raise InputError(f"{what} is {fmt or 'not an image'}; only PNG or JPEG images are accepted")
                 if w * h > max_pixels:
-                    raise InputError(f"{what} is {w}x{h}; limit max_image_pixels={max_pixels} pixels")
+                    raise InputError(f"{what} is {w}x{h}, too many pixels: the limit is "
+                                     f"max_image_pixels={max_pixels}")
                 probe.verify()
             with Image.open(io.BytesIO(data)) as im:
                 im.load()

@@ -95,6 +95,10 @@ def test_uploads_are_checked_by_content(gate_server):
     assert len(big) > 256 * 1024
     r = upload(gate_server, big)
     assert r.status_code == 413 and r.json()["limit"] == "max_upload_bytes"
+    from tests.tools.test_images import png_claiming
+
+    r = upload(gate_server, png_claiming(100_000, 100_000))  # a PNG bomb: its header says 10^10 pixels
+    assert r.status_code == 422 and "is 100000x100000, too many pixels" in r.json()["detail"], r.text
     assert httpx.delete(f"{gate_server.url}/v1/uploads/{ok.json()['id']}", headers=headers()).status_code == 204
     assert not stored.exists()
 
