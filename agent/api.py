@@ -28,8 +28,10 @@ from anyio import to_thread
 from fastapi import Depends, FastAPI, File, Header, Path, Query, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
 
 from longcut import __version__
 from longcut.agent.api_models import (
@@ -147,6 +149,33 @@ def _owner(request: Request, creds: Annotated[HTTPAuthorizationCredentials | Non
 Owner = Annotated[str, Depends(_owner)]
 
 
+DOCS_ASSETS = "/docs-assets"
+
+
+def _self_hosted_docs(app: FastAPI) -> None:
+    """``/docs``: Swagger UI from the files of the ``swagger-ui-bundle-v2`` package, so it works offline.
+
+    FastAPI's default page loads Swagger UI from a CDN (FastAPI's "self-hosting
+    JavaScript and CSS for docs" recipe). ReDoc is not offered: no package
+    ships its bundle. Like ``/openapi.json``, the page needs no token.
+    """
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} - docs",
+                                   oauth2_redirect_url="/docs/oauth2-redirect",
+                                   swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png")
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    def docs_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+
 def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
     """The job API over the queue at ``cfg.db_path``, running ``workers`` worker processes while it serves.
 
@@ -176,7 +205,9 @@ def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
 
     app = FastAPI(title="longcut job API", version=__version__, lifespan=lifespan,
                   description="Submit long-video jobs, follow their progress, cancel them and fetch results.",
-                  responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+                  responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+                  docs_url=None, redoc_url=None)  # /docs is served from local files below
+    _self_hosted_docs(app)
     app.add_middleware(_BodyLimit, upload_bytes=cfg.max_upload_bytes)
     app.state.tokens = tokens
 

@@ -147,3 +147,18 @@ def test_token_file_is_created_private_and_refused_when_readable(tmp_path, monke
     monkeypatch.setenv("LONGCUT_API_TOKEN", "short")
     with pytest.raises(InputError, match="at least 16"):
         load_tokens(tmp_path)
+
+
+def test_the_docs_page_loads_without_the_internet(gate_server):
+    import re
+
+    page = httpx.get(f"{gate_server.url}/docs")
+    assert page.status_code == 200 and "swagger" in page.text.lower()
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)["']|url: ?["']([^"']+)["']""", page.text)
+    urls = [a or b for a, b in urls]
+    assert urls and not [u for u in urls if "://" in u or u.startswith("//")], urls  # nothing from a CDN
+    for u in urls:
+        r = httpx.get(gate_server.url + u)
+        assert r.status_code == 200 and r.content, u
+    assert "openapi" in httpx.get(gate_server.url + "/openapi.json").json()
+    assert httpx.get(f"{gate_server.url}/redoc").status_code == 404  # its bundle exists only on a CDN
