@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from longcut.errors import InputError, MediaError
 from longcut.tools.paths import atomic_output
-from longcut.tools.runner import ffmpeg_exe, run_ffmpeg, stderr_tail
+from longcut.tools.runner import child_options, ffmpeg_exe, run_ffmpeg, stderr_tail
 
 log = logging.getLogger(__name__)
 
@@ -79,32 +79,41 @@ _FPS_RE = re.compile(r"([\d.]+)(k?) (?:fps|tbr)")
 _IMAGE_CODECS = {"png", "mjpeg", "bmp", "tiff", "webp", "gif", "jpegls"}
 
 
-def probe(path: Path) -> MediaInfo:
+def probe(path: Path, what: str | None = None) -> MediaInfo:
     """Duration, streams, size, fps and codecs of the local file ``path``.
 
-    Raises ``InputError`` naming the file when it is missing, empty or not
-    media ffmpeg can read.
+    Raises ``InputError`` when it is missing, empty or not media ffmpeg can
+    read, naming it as ``what`` (default: ``file 'NAME'``; a file the user
+    typed is named by the string they typed).
     """
     path = Path(path)
+    shown = what or f"file {path.name!r}"
     if not path.is_file():
-        raise InputError(f"file {path.name!r} does not exist")
+        raise InputError(f"{shown} does not exist")
     st = path.stat()
     if st.st_size == 0:
-        raise InputError(f"file {path.name!r} is empty (0 bytes)")
+        raise InputError(f"{shown} is empty (0 bytes)")
     # Starting ffmpeg costs ~30 ms; a file that has not changed is probed once.
-    return _probe_cached(path, st.st_mtime_ns, st.st_size, st.st_ino)
+    try:
+        return _probe_cached(path, st.st_mtime_ns, st.st_size, st.st_ino)
+    except _NotMedia as err:
+        raise InputError(f"{shown} {err}") from None
+
+
+class _NotMedia(Exception):
+    """Why ffmpeg could not read a file as media (the message completes "file X …")."""
 
 
 @functools.lru_cache(maxsize=4096)
 def _probe_cached(path: Path, mtime_ns: int, size: int, inode: int) -> MediaInfo:
     proc = subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-nostdin", *INPUT_ARGS, "-i", str(path)],
-        capture_output=True, check=False, timeout=60,
+        capture_output=True, check=False, timeout=60, **child_options(),
     )
     text = proc.stderr.decode("utf-8", "replace")
     if "Input #0" not in text:
         reason = text.strip().splitlines()[-1] if text.strip() else "no output"
-        raise InputError(f"file {path.name!r} is not readable media ({reason})")
+        raise _NotMedia(f"is not readable media ({reason})")
     return _parse_probe(path, text)
 
 
@@ -136,7 +145,7 @@ def _parse_probe(path: Path, text: str) -> MediaInfo:
     if fields.get("video_codec") in _IMAGE_CODECS and duration <= 0.05:
         duration = 0.0  # a still image
     if not fields["has_video"] and not fields["has_audio"]:
-        raise InputError(f"file {path.name!r} has no video or audio stream")
+        raise _NotMedia("has no video or audio stream")
     return MediaInfo(duration=duration, **fields)  # type: ignore[arg-type]
 
 
@@ -187,7 +196,7 @@ def read_frames(
     args += ["-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
     frame_bytes = w * h * 3
     with tempfile.TemporaryFile() as err_file:
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err_file)
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err_file, **child_options())
         try:
             while True:
                 buf = proc.stdout.read(frame_bytes) if proc.stdout else b""
@@ -261,7 +270,7 @@ class VideoWriter:
         args += ["-c:v", "libx264", "-preset", "veryfast", "-crf", str(self.crf),
                  "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(tmp)]
         self._err = tempfile.TemporaryFile()
-        self._proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=self._err)
+        self._proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=self._err, **child_options())
         return self
 
     def write(self, frame: np.ndarray) -> None:
@@ -327,7 +336,7 @@ def read_audio(path: Path, rate: int = 16000) -> np.ndarray:
     proc = subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *INPUT_ARGS,
          "-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"],
-        capture_output=True, check=False, timeout=600,
+        capture_output=True, check=False, timeout=600, **child_options(),
     )
     if proc.returncode != 0:
         raise MediaError(f"read audio of {Path(path).name!r}: {stderr_tail(proc.stderr)}")
