@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, JpegImagePlugin, PngImagePlugin, UnidentifiedImageError
 
 from longcut.errors import InputError
+from longcut.tools.paths import read_input_bytes
 
 FORMATS = ("PNG", "JPEG")
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -69,18 +70,16 @@ def decode_image(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS, what: str = "t
         raise InputError(f"{what} is not a readable PNG or JPEG image") from err
 
 
-def read_image_file(path: Path, what: str = "image", max_bytes: int = MAX_IMAGE_BYTES,
+def read_image_file(path: str | Path, what: str = "image", max_bytes: int = MAX_IMAGE_BYTES,
                     max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
-    """A local PNG/JPEG file as an RGB image; missing, oversized or non-image files are clear errors."""
-    path = Path(path)
-    shown = f"{what} {str(path)!r}"
-    if not path.is_file():
-        raise InputError(f"{shown} does not exist")
-    if path.stat().st_size > max_bytes:
-        raise InputError(f"{shown} is over {max_bytes // 2**20} MiB")
-    return decode_image(path.read_bytes(), max_pixels, shown)[0]
+    """A local PNG/JPEG file as an RGB image; missing, unreadable, oversized or non-image files are clear errors.
+
+    ``path`` is quoted as given (the user's own string, when they typed it).
+    """
+    data = read_input_bytes(path, what, max_bytes)
+    return decode_image(data, max_pixels, f"{what} {str(path)!r}")[0]
 
 
-def read_rgb_array(path: Path, what: str = "image") -> np.ndarray:
+def read_rgb_array(path: str | Path, what: str = "image") -> np.ndarray:
     """``read_image_file`` as a uint8 (h, w, 3) array."""
     return np.asarray(read_image_file(path, what), dtype=np.uint8)
