@@ -188,10 +188,19 @@ def checkpointer(path: Path | None = None):
         conn.close()
 
 
+def _thread_id(project: str, turn: int) -> str:
+    return f"{project}:turn-{turn}"
+
+
+def forget_turn(saver: SqliteSaver, project: str, turn: int) -> None:
+    """Drop the checkpoints of one turn, so running it again starts from its beginning."""
+    saver.delete_thread(_thread_id(project, turn))
+
+
 def run_turn(rt: Runtime, project: str, turn: int, request: str, saver: SqliteSaver) -> str:
     """Run (or resume) one turn of a project; returns the render's project path."""
     graph = build_graph(rt, saver)
-    config = {"configurable": {"thread_id": f"{project}:turn-{turn}"}, "max_concurrency": 1}
+    config = {"configurable": {"thread_id": _thread_id(project, turn)}, "max_concurrency": 1}
     snapshot = graph.get_state(config)
     if snapshot.next:  # a checkpoint with work left: resume where it stopped
         rt.events.emit("plan", f"resuming turn {turn} at {', '.join(snapshot.next)}")

@@ -9,6 +9,11 @@ marked *pending* in ``project.json`` before it starts and cleared when its
 render exists, so running the same command again after a crash (even
 ``kill -9``) resumes the turn instead of starting over; finished shots are
 never generated again because their takes are on disk (see ``agent.shots``).
+
+Everything a turn is given (model, planner, references, music) is checked
+before anything is saved, so a bad option never leaves a session behind; a
+pending first turn run again with another model or planner starts over with
+them, and ``discard`` (``longcut undo`` on an unfinished turn) drops one.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from longcut.agent.events import Event, EventSink
-from longcut.agent.graph import checkpointer, run_turn
+from longcut.agent.graph import checkpointer, forget_turn, run_turn
 from longcut.agent.planner import Planner, video_seconds
 from longcut.agent.shots import (
     DEFAULT_CANDIDATES,
@@ -40,6 +45,7 @@ from longcut.agent.state import (
     Project,
     Reference,
     Revision,
+    check_request,
     slugify,
 )
 from longcut.agent.store import ProjectStore
@@ -48,11 +54,18 @@ from longcut.errors import InputError
 from longcut.models.backends.base import VideoModel
 from longcut.tools.images import read_image_file
 from longcut.tools.media import probe
-from longcut.tools.paths import atomic_output
+from longcut.tools.paths import (
+    atomic_output,
+    check_input_file,
+    check_output_path,
+    sweep_stale_temps,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_MUSIC_BYTES = 200 * 1024 * 1024
+MUSIC_SUFFIXES = (".mp3", ".wav", ".m4a", ".aac", ".ogg", ".flac", ".opus")
+EXPORT_SUFFIXES = (".mp4",)
 LOCK_POLL_SECONDS = 0.2  # how often a waiting turn tries the session's lock (and looks at its cancel event)
 
 
@@ -116,38 +129,57 @@ def _runtime(store: ProjectStore, opts: Options, model_name: str) -> Runtime:
                    cancel=opts.cancel if opts.cancel is not None else threading.Event())
 
 
-def _copy_reference(folder: Path, name: str, src: Path) -> Reference:
+def _read_reference(name: str, src: str | Path):
+    """A supplied reference image, checked by content before anything is written: (id, RGB image)."""
     ref_id = slugify(name)
     if ref_id != name:
         raise InputError(f"reference name {name!r} may use only lower-case letters, digits, '-' and '_'")
-    rgb = read_image_file(src, "reference image")
+    return ref_id, read_image_file(src, "reference image")
+
+
+def _save_reference(folder: Path, ref_id: str, rgb, src: str | Path) -> Reference:
+    """Store a checked reference image (re-encoded as PNG, private to its owner)."""
     rel = f"refs/{ref_id}.png"
-    with atomic_output(folder / rel) as tmp:
+    with atomic_output(folder / rel, private=True) as tmp:
         rgb.save(tmp, format="PNG")
-    return Reference(id=ref_id, description=f"supplied image {src.name}", image=rel, source="supplied",
+    return Reference(id=ref_id, description=f"supplied image {Path(src).name}", image=rel, source="supplied",
                      sha256=file_sha256(folder / rel))
 
 
-def _copy_music(folder: Path, src: Path) -> str:
-    if not src.is_file():
-        raise InputError(f"music file {str(src)!r} does not exist")
-    if src.stat().st_size > MAX_MUSIC_BYTES:
-        raise InputError(f"music file {str(src)!r} is over {MAX_MUSIC_BYTES // 2**20} MB")
-    suffix = src.suffix.lower() if src.suffix.lower() in (".mp3", ".wav", ".m4a", ".aac", ".ogg", ".flac", ".opus") else ".audio"
+def _check_music(src: str | Path) -> Path:
+    """The music file the user named, probed as media by its content before anything is copied."""
+    shown = f"music file {str(src)!r}"
+    path = check_input_file(src, "music file", MAX_MUSIC_BYTES)
+    if not probe(path, shown).has_audio:
+        raise InputError(f"{shown} has no audio stream")
+    return path
+
+
+def _copy_music(folder: Path, src: str | Path, path: Path) -> str:
+    """Copy checked music (``path``, typed as ``src``) into the project, private; the copy is probed again."""
+    shown = f"music file {str(src)!r}"
+    suffix = path.suffix.lower() if path.suffix.lower() in MUSIC_SUFFIXES else ".audio"
     rel = f"audio/music{suffix}"
-    with atomic_output(folder / rel) as tmp:
-        shutil.copyfile(src, tmp)
-    if not probe(folder / rel).has_audio:
-        (folder / rel).unlink()
-        raise InputError(f"music file {str(src)!r} has no audio stream")
+    with atomic_output(folder / rel, private=True) as tmp:
+        try:
+            shutil.copyfile(path, tmp)
+        except OSError as err:
+            if str(err.filename) == str(tmp):
+                raise
+            raise InputError(f"{shown} cannot be read: {err.strerror or err}") from err
+        if not probe(tmp, shown).has_audio:  # what was copied is what passed, even if the source changed
+            raise InputError(f"{shown} has no audio stream")
     return rel
 
 
-def export(render: Path, out: Path) -> Path:
+def check_export(out: str | Path) -> Path:
+    """Check an ``-o`` path for a render before any work starts."""
+    return check_output_path(out, EXPORT_SUFFIXES)
+
+
+def export(render: Path, out: str | Path) -> Path:
     """Copy a render to the path the user asked for, atomically."""
-    out = Path(out).expanduser()
-    if out.suffix.lower() != ".mp4":
-        raise InputError(f"output {str(out)!r} must end in .mp4")
+    out = check_export(out)
     with atomic_output(out) as tmp:
         shutil.copyfile(render, tmp)
     return out
@@ -192,36 +224,49 @@ class Sessions:
         return f"{slugify(request[:24], 'video')}-{stamp}"
 
     def make(self, request: str, name: str | None = None, seconds: float | None = None, seed: int = 0,
-             refs: dict[str, Path] | None = None, music: Path | None = None, opts: Options | None = None) -> TurnResult:
-        """Turn 1 of a session: plan, generate, review, edit, render. Resumes an unfinished one."""
+             refs: dict[str, str | Path] | None = None, music: str | Path | None = None,
+             opts: Options | None = None) -> TurnResult:
+        """Turn 1 of a session: plan, generate, review, edit, render. Resumes an unfinished one.
+
+        Every input is checked before anything is saved: the model and
+        planner are loaded, references decoded, music probed. A failure
+        leaves no session behind.
+        """
         opts = opts or Options()
-        request = request.strip()
-        if not request:
-            raise InputError("the request is empty; describe the video, e.g. 'a red ball bounces on grass'")
+        request = check_request(request, seconds, seed)
         name = name or self.default_name(request)
         with self.lock(name, opts.cancel):
             return self._make(request, name, seconds, seed, refs, music, opts)
 
-    def _make(self, request: str, name: str, seconds: float | None, seed: int, refs: dict[str, Path] | None,
-              music: Path | None, opts: Options) -> TurnResult:
+    def _make(self, request: str, name: str, seconds: float | None, seed: int,
+              refs: dict[str, str | Path] | None, music: str | Path | None, opts: Options) -> TurnResult:
         if self.store.exists(name):
             project = self.store.load(name)
             if project.pending is not None and project.pending.request == request:
-                return self._run(project, opts)
+                return self._resume(project, opts)
             if project.pending is None and project.revisions and project.request == request:
                 rev = project.revisions[-1]
                 return TurnResult(project, rev, self.store.folder(name) / rev.render, 0.0, [])
             raise InputError(f"session {name!r} already exists; use `longcut refine {name} \"…\"` "
                              "to change it, or choose another --session name")
         seconds = video_seconds(seconds, request)
-        folder = self.store.project_folder(name).root
-        references = [_copy_reference(folder, n, Path(p)) for n, p in (refs or {}).items()]
-        project = Project(name=name, request=request, seconds=seconds, model=opts.model,
-                          planner=opts.planner, seed=seed, references=references,
-                          music=_copy_music(folder, Path(music)) if music else None,
-                          pending=PendingTurn(n=1, kind="make", request=request))
-        self.store.save(project)
-        return self._run(project, opts)
+        supplied = [(_read_reference(n, p), p) for n, p in (refs or {}).items()]
+        music_path = _check_music(music) if music else None
+        rt = _runtime(self.store, opts, opts.model)
+        created = not self.store.folder(name).exists()
+        try:
+            folder = self.store.project_folder(name).root
+            references = [_save_reference(folder, ref_id, rgb, src) for (ref_id, rgb), src in supplied]
+            project = Project(name=name, request=request, seconds=seconds, model=opts.model,
+                              planner=opts.planner, seed=seed, references=references,
+                              music=_copy_music(folder, music, music_path) if music_path else None,
+                              pending=PendingTurn(n=1, kind="make", request=request))
+            self.store.save(project)
+        except BaseException:
+            if created:  # what this failed first turn created goes with it
+                shutil.rmtree(self.store.folder(name), ignore_errors=True)
+            raise
+        return self._run(project, opts, rt)
 
     def refine(self, name: str, feedback: str, opts: Options | None = None) -> TurnResult:
         """A new turn from feedback; only shots whose content changed are generated."""
@@ -233,8 +278,8 @@ class Sessions:
         project = self.store.load(name)
         if project.pending is not None:
             if project.pending.request == feedback.strip():
-                return self._run(project, opts)
-            raise InputError(f"turn {project.pending.n} of {name!r} is unfinished; run it again to resume it first")
+                return self._resume(project, opts)
+            raise self._unfinished(project)
         if not feedback.strip():
             raise InputError("the feedback is empty; say what to change, e.g. 'make the second shot green'")
         rt = _runtime(self.store, opts, project.model)
@@ -251,7 +296,7 @@ class Sessions:
     def _undo(self, name: str) -> Revision:
         project = self.store.load(name)
         if project.pending is not None:
-            raise InputError(f"turn {project.pending.n} of {name!r} is unfinished; run it again to resume it first")
+            raise self._unfinished(project)
         if len(project.revisions) < 2:
             raise InputError(f"session {name!r} has {len(project.revisions)} revision(s); nothing to undo")
         back = project.revisions[-2]
@@ -263,14 +308,68 @@ class Sessions:
         self.store.save(project)
         return rev
 
+    def discard(self, name: str) -> tuple[PendingTurn, Revision | None]:
+        """Drop the unfinished turn of session ``name``: (the turn, the revision now current).
+
+        An unfinished first turn takes the session with it (there is no
+        video to go back to; the revision is None); an unfinished refinement
+        goes back to the last revision's storyboard. Takes already made stay
+        on disk, so running the turn again reuses them.
+        """
+        with self.lock(name):
+            return self._discard(name)
+
+    def _discard(self, name: str) -> tuple[PendingTurn, Revision | None]:
+        project = self.store.load(name)
+        turn = project.pending
+        if turn is None:
+            raise InputError(f"session {name!r} has no unfinished turn")
+        self._forget(project.name, turn.n)
+        if not project.revisions:
+            shutil.rmtree(self.store.folder(name), ignore_errors=True)
+            return turn, None
+        current = project.revisions[-1]
+        project.storyboard, project.pending = current.storyboard, None
+        project.note("undo", f"unfinished turn {turn.n} ({turn.kind}: {turn.request[:200]}) discarded")
+        self.store.save(project)
+        return turn, current
+
     def history(self, name: str) -> list[Revision]:
         """The session's revisions, oldest first."""
         return self.store.load(name).revisions
+
+    def _unfinished(self, project: Project) -> InputError:
+        n = project.pending.n
+        return InputError(f"turn {n} of {project.name!r} is unfinished; run it again to resume it, "
+                          f"or `longcut undo {project.name}` to discard it")
+
+    def _forget(self, name: str, turn: int) -> None:
+        with checkpointer(self.checkpoints) as saver:
+            forget_turn(saver, name, turn)
+
+    def _resume(self, project: Project, opts: Options) -> TurnResult:
+        """Run a pending turn again with ``opts``, checked first.
+
+        A first turn given another model or planner than it was started
+        with starts over with them (its checkpoint and plan are dropped;
+        takes on disk whose keys still match are reused).
+        """
+        model = opts.model if project.pending.kind == "make" else project.model
+        rt = _runtime(self.store, opts, model)
+        if project.pending.kind == "make" and (opts.model, opts.planner) != (project.model, project.planner):
+            project.note("turn", f"turn 1 restarted with model {opts.model!r}, planner {opts.planner!r} "
+                         f"(was {project.model!r}, {project.planner!r})")
+            project.model, project.planner, project.storyboard = opts.model, opts.planner, None
+            project.references = [r for r in project.references if r.source == "supplied"]
+            self.store.save(project)
+            self._forget(project.name, project.pending.n)
+        return self._run(project, opts, rt)
 
     def _run(self, project: Project, opts: Options, rt: Runtime | None = None) -> TurnResult:
         rt = rt or _runtime(self.store, opts, project.model)
         turn = project.pending.n
         started = time.monotonic()
+        sweep_stale_temps(self.store.folder(project.name), recursive=True)  # left by a killed process
         with checkpointer(self.checkpoints) as saver:
             render_rel = run_turn(rt, project.name, turn, project.pending.request, saver)
         project = self.store.load(project.name)

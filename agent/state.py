@@ -38,9 +38,11 @@ MAX_SHOTS = 200
 MAX_REFS = 7
 MAX_PROJECT_SECONDS = 3600.0
 MIN_PROJECT_SECONDS = 1.0  # the shortest video a request may ask for (CLI, API and planners: check_video_seconds)
+MAX_REQUEST_CHARS = 2000
+SEED_LIMIT = 2**31  # seeds are in [0, SEED_LIMIT)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
-ShortText = Annotated[str, StringConstraints(max_length=2000)]
+ShortText = Annotated[str, StringConstraints(max_length=MAX_REQUEST_CHARS)]
 Caption = Annotated[ShortText, AfterValidator(check_overlay_text)]  # a title or caption, drawn over the video
 
 TransitionKind = Literal["cut", "fade", "dissolve", "wipeleft", "wiperight", "slideleft", "slideright", "circleopen", "fadeblack"]
@@ -55,6 +57,25 @@ def slugify(text: str, fallback: str = "item") -> str:
     """A lower-case id made of letters, digits, '-' and '_' (what ``Slug`` accepts)."""
     s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40].strip("-")
     return s or fallback
+
+
+def check_request(request: str, seconds: float | None = None, seed: int = 0) -> str:
+    """Check what a user asks for, the same way for ``make`` and ``generate``; returns the stripped request.
+
+    The request must say something (at most ``MAX_REQUEST_CHARS``), the
+    length (when given) pass ``check_video_seconds``, the seed be in
+    [0, ``SEED_LIMIT``).
+    """
+    text = request.strip() if isinstance(request, str) else ""
+    if not text:
+        raise InputError("the request is empty; describe the video, e.g. 'a red ball bounces on grass'")
+    if len(text) > MAX_REQUEST_CHARS:
+        raise InputError(f"the request is {len(text)} characters long; at most {MAX_REQUEST_CHARS} are allowed")
+    if seconds is not None:
+        check_video_seconds(seconds)
+    if not (isinstance(seed, int) and 0 <= seed < SEED_LIMIT):
+        raise InputError(f"seed must be in [0, {SEED_LIMIT - 1}], got {seed!r}")
+    return text
 
 
 class StrictModel(BaseModel):
@@ -107,7 +128,7 @@ class Shot(StrictModel):
     continuous: bool = False  # extend the previous shot's latent history instead of cutting
     transition: Transition = Field(default_factory=Transition)  # into the next shot
     caption: Caption | None = None  # burned-in text while the shot plays
-    seed: int = Field(0, ge=0, lt=2**31)
+    seed: int = Field(0, ge=0, lt=SEED_LIMIT)
 
 
 class Storyboard(StrictModel):
@@ -215,7 +236,7 @@ class Project(StrictModel):
     seconds: float = Field(gt=0.0, le=MAX_PROJECT_SECONDS)
     model: str = "tiny"
     planner: Literal["offline", "openai"] = "offline"
-    seed: int = Field(0, ge=0, lt=2**31)
+    seed: int = Field(0, ge=0, lt=SEED_LIMIT)
     music: str | None = None  # relative path of the music file inside the project
     storyboard: Storyboard | None = None
     references: list[Reference] = Field(default_factory=list, max_length=MAX_REFS)

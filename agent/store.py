@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from longcut.agent.state import Project, slugify
 from longcut.errors import InputError
-from longcut.tools.paths import ProjectFolder, atomic_output
+from longcut.tools.paths import ProjectFolder, atomic_output, make_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,7 @@ class ProjectStore:
     """The folder holding all projects."""
 
     def __init__(self, root: Path | None = None) -> None:
-        self.root = Path(root) if root is not None else longcut_home() / "projects"
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = make_private_dir(Path(root) if root is not None else longcut_home() / "projects")
 
     def folder(self, name: str) -> Path:
         """Folder of project ``name`` (which must be a valid slug)."""
@@ -64,10 +63,10 @@ class ProjectStore:
         return sorted(p.parent.name for p in self.root.glob(f"*/{PROJECT_FILE}"))
 
     def project_folder(self, name: str) -> ProjectFolder:
-        """The ``ProjectFolder`` (safe path resolver) of project ``name``, created if needed."""
+        """The ``ProjectFolder`` (safe path resolver) of project ``name``, created if needed (private: 0700)."""
         folder = self.folder(name)
         for sub in ("refs", "shots", "renders"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
+            make_private_dir(folder / sub)
         return ProjectFolder(folder)
 
     def save(self, project: Project) -> Path:

@@ -3,7 +3,8 @@
 An upload is checked by its content, not its name or declared type: Pillow
 must read it as a real PNG or JPEG of at most ``max_image_pixels``, fully
 decodable. It is re-encoded as PNG (dropping metadata and anything appended
-to the file) under ``$LONGCUT_HOME/uploads/<owner>/<id>.png``; clients name an
+to the file) under ``$LONGCUT_HOME/uploads/<owner>/<id>.png`` (readable by the
+server's user only: folders 0700, files 0600); clients name an
 upload only by its random id, never by a path, and only its owner can use it.
 A job copies the images it uses into its own project folder (``refs/``).
 """
@@ -20,7 +21,7 @@ from PIL import Image
 from longcut.agent.jobs import QueueLimit, new_id
 from longcut.errors import InputError
 from longcut.tools import images
-from longcut.tools.paths import atomic_output
+from longcut.tools.paths import atomic_output, make_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +63,13 @@ def store_upload(home: Path, owner: str, data: bytes, max_bytes: int, max_pixels
     """Check ``data`` and store it for ``owner``; raises ``InputError`` or ``QueueLimit``."""
     if len(data) > max_bytes:
         raise InputError(f"the upload is over the limit max_upload_bytes={max_bytes}")
-    folder = _owner_dir(home, owner)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_private_dir(_owner_dir(home, owner))
     count = sum(1 for _ in folder.glob("*.png"))
     if count >= max_uploads:
         raise QueueLimit("max_uploads", f"limit max_uploads={max_uploads} reached: delete uploads you no longer need")
     image, fmt = decode_image(data, max_pixels)
     upload_id = new_id("u")
-    with atomic_output(folder / f"{upload_id}.png") as tmp:
+    with atomic_output(folder / f"{upload_id}.png", private=True) as tmp:
         image.save(tmp, format="PNG")
     return StoredUpload(upload_id, len(data), image.width, image.height, fmt)
 
