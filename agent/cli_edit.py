@@ -25,16 +25,14 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def load_timeline_json(path: Path):  # -> Timeline (import kept lazy)
+def load_timeline_json(path: str | Path):  # -> Timeline (import kept lazy)
     """Read and validate a timeline JSON file, with errors that say where it is wrong."""
+    from longcut.tools.paths import read_input_bytes
     from longcut.tools.timeline import Timeline
 
-    if not path.is_file():
-        raise InputError(f"timeline file {str(path)!r} does not exist")
-    if path.stat().st_size > MAX_TIMELINE_BYTES:
-        raise InputError(f"timeline file {str(path)!r} is over {MAX_TIMELINE_BYTES // 2**20} MiB")
+    raw = read_input_bytes(path, "timeline file", MAX_TIMELINE_BYTES)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(raw.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InputError(f"timeline file {str(path)!r} is not valid JSON: {err}") from err
     return Timeline.model_validate(data)
@@ -42,25 +40,24 @@ def load_timeline_json(path: Path):  # -> Timeline (import kept lazy)
 
 @app.command()
 def edit(
-    timeline: Annotated[Path, typer.Argument(help="Timeline JSON file (see README, 'Editing').")],
-    output: Annotated[Path | None, typer.Option(
+    timeline: Annotated[str, typer.Argument(help="Timeline JSON file (see README, 'Editing').")],
+    output: Annotated[str | None, typer.Option(
         "--output", "-o", help="Video to write (.mp4); default: next to the timeline.")] = None,
-    project: Annotated[Path | None, typer.Option(
+    project: Annotated[str | None, typer.Option(
         "--project", "-p", help="Folder the timeline's files are in; default: the timeline's folder.")] = None,
 ) -> None:
     """Render an edit timeline (clips, transitions, overlays, audio) into one video file."""
-    from longcut.tools.paths import ProjectFolder
+    from longcut.tools.paths import ProjectFolder, check_output_path, sweep_stale_temps
     from longcut.tools.timeline import render
 
-    folder = ProjectFolder(project if project is not None else timeline.resolve().parent)
-    tl = load_timeline_json(timeline).resolved(folder)  # bad input fails before the bar
-    out = output if output is not None else timeline.with_suffix(".mp4")
-    if out.suffix.lower() not in VIDEO_SUFFIXES:
-        raise InputError(f"output {str(out)!r} must end with one of {', '.join(VIDEO_SUFFIXES)}")
-    if out.resolve() == timeline.resolve():
+    tl_data = load_timeline_json(timeline)
+    out = check_output_path(output if output is not None else str(Path(timeline).with_suffix(".mp4")),
+                            VIDEO_SUFFIXES)
+    if out.resolve() == Path(timeline).expanduser().resolve():
         raise InputError("output would overwrite the timeline file")
-    if out.exists() and out.is_dir():
-        raise InputError(f"output {str(out)!r} is a folder")
+    folder = ProjectFolder(project if project is not None else Path(timeline).expanduser().resolve().parent)
+    tl = tl_data.resolved(folder)  # bad input fails before the bar
+    sweep_stale_temps(out.parent, stem_of=out)  # a killed earlier render of this output left its temporary file
 
     console = Console(stderr=True)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)

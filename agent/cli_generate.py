@@ -35,7 +35,7 @@ def load_backend(model: str = "tiny", weights: Path | None = None):
     return registry_load(model, weights)
 
 
-def read_reference(path: Path):
+def read_reference(path: str | Path):
     """A reference image file → uint8 (h, w, 3) RGB array."""
     from longcut.tools.images import read_rgb_array
 
@@ -45,11 +45,11 @@ def read_reference(path: Path):
 @app.command()
 def generate(
     prompt: Annotated[str, typer.Argument(help="What to show, e.g. 'a big red circle moves left quickly on a sky background'.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Video to write (.mp4).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Video to write (.mp4).")],
     seconds: Annotated[float, typer.Option(help="Length of the shot in seconds.")] = 2.0,
     seed: Annotated[int, typer.Option(help="Seed: same prompt + seed = same video.")] = 0,
-    ref: Annotated[list[Path] | None, typer.Option("--ref", help="Reference image of an object (repeatable, at most 7).")] = None,
-    extend: Annotated[Path | None, typer.Option(help="Continue this previously generated video (needs its .history.safetensors).")] = None,
+    ref: Annotated[list[str] | None, typer.Option("--ref", help="Reference image of an object (repeatable, at most 7).")] = None,
+    extend: Annotated[str | None, typer.Option(help="Continue this previously generated video (needs its .history.safetensors).")] = None,
     steps: Annotated[int | None, typer.Option(help="Sampler steps (default: the model's shipped setting).")] = None,
     guidance: Annotated[float | None, typer.Option(help="Classifier-free guidance scale (default: shipped).")] = None,
     threads: Annotated[int, typer.Option(help="CPU threads for torch (1 is fastest on a busy 2-core machine).")] = 1,
@@ -59,20 +59,22 @@ def generate(
     """Generate a video shot from text (and reference images) with the tiny model or open weights."""
     import torch
 
+    from longcut.agent.state import check_request
     from longcut.models.backends.base import ClipRequest, History
     from longcut.tools.media import VideoWriter
+    from longcut.tools.paths import atomic_output, check_output_path, sweep_stale_temps
 
-    # 1. check inputs before any model loads
-    if output.suffix.lower() not in VIDEO_SUFFIXES:
-        raise InputError(f"output {str(output)!r} must end with one of {', '.join(VIDEO_SUFFIXES)}")
+    # 1. check inputs before any model loads (the request the same way as `longcut make`)
+    prompt = check_request(prompt, seconds, seed)
+    output = check_output_path(output, VIDEO_SUFFIXES)
     if threads < 1:
         raise InputError(f"--threads must be at least 1; got {threads}")
     history = None
     if extend is not None:
-        hist_file = history_path(extend)
+        hist_file = history_path(Path(extend).expanduser())
         if not hist_file.is_file():
-            raise InputError(f"cannot extend {str(extend)!r}: its history {str(hist_file)!r} is missing (was it made by longcut generate?)")
-        if extend.resolve() == output.resolve():
+            raise InputError(f"cannot extend {extend!r}: its history {str(hist_file)!r} is missing (was it made by longcut generate?)")
+        if Path(extend).expanduser().resolve() == output.resolve():
             raise InputError("--extend and --output must be different files")
         try:
             history = History.load(hist_file)
@@ -80,6 +82,7 @@ def generate(
             raise InputError(f"history {str(hist_file)!r} could not be read: {err}") from err
     refs = tuple(read_reference(p) for p in (ref or []))
     request = ClipRequest(prompt, seconds, seed=seed, references=refs, steps=steps, guidance=guidance)
+    sweep_stale_temps(output.parent, stem_of=output)  # a killed earlier run of this output left its temporary file
 
     # 2. load the model, then stream chunks into the file
     torch.set_num_threads(threads)
@@ -99,5 +102,6 @@ def generate(
                 last = chunk
                 bar.update(task, completed=min(seconds, writer.frames_written / info.fps))
     if last is not None:
-        last.history.save(history_path(output))
+        with atomic_output(history_path(output)) as tmp:
+            tmp.write_bytes(last.history.to_bytes())
     console.print(f"wrote {output} ({writer.frames_written} frames at {info.fps} fps)", highlight=False, markup=False)

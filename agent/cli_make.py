@@ -18,15 +18,16 @@ console = Console(stderr=True)
 out_console = Console()
 
 
-def _parse_refs(values: list[str]) -> dict[str, Path]:
-    refs: dict[str, Path] = {}
+def _parse_refs(values: list[str]) -> dict[str, str]:
+    """``NAME=PATH`` values; each path is kept as typed, so errors quote the user's own string."""
+    refs: dict[str, str] = {}
     for v in values:
         name, sep, path = v.partition("=")
         if not sep or not name or not path:
             raise InputError(f"--ref takes NAME=PATH (e.g. hero=hero.png), got {v!r}")
         if name in refs:
             raise InputError(f"--ref {name!r} given twice")
-        refs[name] = Path(path)
+        refs[name] = path
     return refs
 
 
@@ -87,6 +88,13 @@ def _summary(result, out: Path | None) -> None:
                       f"({len(rev.regenerated)} shots generated, {result.seconds:.1f}s wall)")
 
 
+def _check_out(out: str | None) -> Path | None:
+    """An ``-o`` path checked before any work: the video must be writable there."""
+    from longcut.agent.session import check_export
+
+    return None if out is None else check_export(out)
+
+
 def _finish(result, out: Path | None) -> None:
     from longcut.agent.session import export
 
@@ -98,10 +106,10 @@ def _finish(result, out: Path | None) -> None:
 @app.command()
 def make(
     request: str = typer.Argument(..., help="What the video shows, in plain words."),
-    out: Path | None = typer.Option(None, "-o", "--out", help="Write the video here (.mp4)."),
+    out: str | None = typer.Option(None, "-o", "--out", help="Write the video here (.mp4)."),
     seconds: float | None = typer.Option(None, "--seconds", help="Length (default: from the request, else 20)."),
     ref: list[str] = typer.Option([], "--ref", help="NAME=PATH of a reference image (repeatable)."),
-    music: Path | None = typer.Option(None, "--music", help="Music file, faded and trimmed to the video."),
+    music: str | None = typer.Option(None, "--music", help="Music file, faded and trimmed to the video."),
     planner: str = typer.Option("offline", "--planner", help="offline (default) or openai."),
     model: str = typer.Option("tiny", "--model", help="Video model backend."),
     weights: Path | None = typer.Option(None, "--weights", help="Local weights folder for --model (docs/gpu.md)."),
@@ -116,20 +124,21 @@ def make(
     """Make a video from a request: plan, generate, check, edit, render."""
     from longcut.agent.session import Sessions
 
+    out_path = _check_out(out)
+    refs = _parse_refs(ref)
     display = _Display()
     with display.progress:
-        result = Sessions(wait=wait).make(request, name=session, seconds=seconds, seed=seed, refs=_parse_refs(ref),
-                                 music=music,
+        result = Sessions(wait=wait).make(request, name=session, seconds=seconds, seed=seed, refs=refs, music=music,
                                  opts=_options(model, planner, base_url, llm_model, display, weights, candidates,
                                                keep_continuity))
-    _finish(result, out)
+    _finish(result, out_path)
 
 
 @app.command()
 def refine(
     session: str = typer.Argument(..., help="Session made with `longcut make --session NAME`."),
     feedback: str = typer.Argument(..., help="What to change, e.g. \"make the second shot green\"."),
-    out: Path | None = typer.Option(None, "-o", "--out"),
+    out: str | None = typer.Option(None, "-o", "--out"),
     planner: str = typer.Option("offline", "--planner"),
     base_url: str | None = typer.Option(None, "--base-url"),
     llm_model: str = typer.Option("gpt-4o-mini", "--llm-model"),
@@ -141,6 +150,7 @@ def refine(
     """Change a session's video; only shots whose content changed are generated again."""
     from longcut.agent.session import Sessions
 
+    out_path = _check_out(out)
     sessions = Sessions(wait=wait)
     display = _Display()
     with display.progress:
@@ -148,7 +158,7 @@ def refine(
         result = sessions.refine(session, feedback,
                                  opts=_options(model, planner, base_url, llm_model, display, weights, candidates,
                                                keep_continuity))
-    _finish(result, out)
+    _finish(result, out_path)
 
 
 @app.command()
@@ -166,22 +176,31 @@ def history(session: str = typer.Argument(...)) -> None:
 
 
 @app.command()
-def undo(session: str = typer.Argument(...), out: Path | None = typer.Option(None, "-o", "--out"),
+def undo(session: str = typer.Argument(...), out: str | None = typer.Option(None, "-o", "--out"),
          wait: bool = typer.Option(False, "--wait", help=WAIT_HELP)) -> None:
-    """Go back to the previous revision (nothing is generated)."""
+    """Go back to the previous revision (nothing is generated), or discard an unfinished turn."""
     from longcut.agent.session import Sessions, export
 
+    out_path = _check_out(out)  # before the project changes
     sessions = Sessions(wait=wait)
-    rev = sessions.undo(session)
-    if out is not None:
-        export(sessions.store.folder(session) / rev.render, out)
-    out_console.print(f"revision {rev.n}: {rev.request} → {out or rev.render}")
+    if sessions.store.load(session).pending is not None:
+        turn, rev = sessions.discard(session)
+        gone = f"; session {session} removed (it had no finished video)" if rev is None else ""
+        out_console.print(f"unfinished turn {turn.n} discarded ({turn.kind}: {turn.request[:60]}){gone}",
+                          highlight=False, markup=False)
+        if rev is None:
+            return
+    else:
+        rev = sessions.undo(session)
+    if out_path is not None:
+        export(sessions.store.folder(session) / rev.render, out_path)
+    out_console.print(f"revision {rev.n}: {rev.request} → {out_path or rev.render}")
 
 
 @app.command()
 def chat(
     session: str | None = typer.Option(None, "--session"),
-    out: Path = typer.Option(Path("longcut-chat.mp4"), "-o", "--out"),
+    out: str = typer.Option("longcut-chat.mp4", "-o", "--out"),
     planner: str = typer.Option("offline", "--planner"),
     model: str = typer.Option("tiny", "--model"),
     weights: Path | None = typer.Option(None, "--weights", help="Local weights folder for --model (docs/gpu.md)."),
@@ -192,6 +211,7 @@ def chat(
     """Talk to longcut: the first line makes a video, each next line refines it (empty line or 'quit' ends)."""
     from longcut.agent.session import Sessions
 
+    out_path = _check_out(out)
     sessions = Sessions(wait=wait)
     name = session
     while True:
@@ -210,7 +230,7 @@ def chat(
                     name = result.project.name
                 else:
                     result = sessions.refine(name, line, opts=opts)
-            _finish(result, out)
+            _finish(result, out_path)
         except InputError as err:  # in a chat, a bad line is answered, not fatal
             console.print(f"[red]error:[/] {err}")
     if name:

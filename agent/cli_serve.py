@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -138,18 +137,17 @@ def status(
 @app.command()
 def wait(
     job_id: str = typer.Argument(...),
-    out: Path | None = typer.Option(None, "-o", "--out", help="Download the video here (.mp4) when done."),
+    out: str | None = typer.Option(None, "-o", "--out", help="Download the video here (.mp4) when done."),
     timeout: float | None = typer.Option(None, "--timeout", help="Give up after this many seconds."),
     server: str | None = _SERVER,
     token: str | None = _TOKEN,
 ) -> None:
     """Follow a job until it ends (progress bar), then download its video."""
-    from longcut.agent.cli_make import _Display
+    from longcut.agent.cli_make import _check_out, _Display
     from longcut.agent.events import Event
     from longcut.errors import LongcutError
 
-    if out is not None and out.suffix.lower() != ".mp4":
-        raise InputError(f"output {str(out)!r} must end in .mp4")
+    out = _check_out(out)
     display = _Display()
 
     def show(e: dict) -> None:

@@ -1,6 +1,7 @@
 """``longcut edit timeline.json -o out.mp4`` end to end, in a subprocess like a user runs it."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -95,3 +96,48 @@ def test_interrupted_render_leaves_nothing_at_the_output(folder, sig):
     assert "interrupted" in err.decode() and "Traceback" not in err.decode()
     assert not out.exists()
     assert not list(folder.glob(".out*"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_killed_render_leaves_no_encoder_and_its_temporary_file_is_swept(folder):
+    from tests.procs import alive, children
+
+    run_ffmpeg(["-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24", "-t", "60", "-c:v",
+                "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(folder / "long.mp4")],
+               "make long clip")
+    tl = write(folder, {"width": 1280, "height": 720, "fps": 24, "clips": [{"source": "long.mp4"}]})
+    out = folder / "out.mp4"
+    proc = subprocess.Popen([sys.executable, "-m", "longcut", "edit", str(tl), "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list(folder.glob(".out.tmp-*")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    encoders = children(proc.pid)
+    proc.kill()  # SIGKILL: no handler, no cleanup in the process itself
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(alive(p) for p in encoders) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors = [p for p in encoders if alive(p)]
+    for p in survivors:  # do not leave it running when the test fails
+        os.kill(p, signal.SIGKILL)
+    assert encoders and not survivors, "ffmpeg outlived the killed longcut edit"
+    assert list(folder.glob(".out.tmp-*")), "the kill should have left the temporary file"
+    short = write(folder, {"width": 64, "height": 64, "fps": 24, "clips": [{"source": "a.mp4"}]}, "short.json")
+    res = longcut("edit", str(short), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    assert out.is_file() and not list(folder.glob(".out*"))  # the next edit of that output swept it
+
+
+def test_file_system_errors_are_one_line(folder):
+    tl = write(folder, {"width": 64, "height": 64, "fps": 24, "clips": [{"source": "a.mp4"}]})
+    (folder / "afile").write_bytes(b"x")
+    cases = [(["-o", str(folder / "afile" / "x.mp4")], "is a file, not a folder"),
+             (["-o", "/proc/version.mp4"], "cannot be written")]
+    for extra, needle in cases:
+        res = longcut("edit", str(tl), *extra)
+        assert res.returncode == 2, res.stderr
+        assert needle in " ".join(res.stderr.split()) and "Traceback" not in res.stderr
+        assert res.stderr.count("error:") == 1 and len(res.stderr) < 600  # one message (rich wraps it)
+    res = longcut("edit", "/proc/self/mem", "-o", str(folder / "o.mp4"))
+    assert res.returncode == 2 and "cannot be read" in res.stderr and "Traceback" not in res.stderr

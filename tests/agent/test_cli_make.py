@@ -124,3 +124,55 @@ def test_keep_continuity_reaches_the_shots(home, monkeypatch, capsys):
                "-o", str(home / "b.mp4")) in (0, None)
     out = capsys.readouterr().out
     assert "cut)" not in out and "evaluator_start" in out  # every try extended, and failed
+
+
+def test_outputs_are_checked_before_any_work(home, capsys):
+    (home / "afile").write_bytes(b"x")
+    for bad, needle in [("x.txt", "must end with .mp4"), (str(home / "afile" / "x.mp4"), "is a file, not a folder")]:
+        assert run("make", "a red ball", "--seconds", "2", "--model", "oracle", "--session", "o", "-o", bad) == 2
+        err = capsys.readouterr().err
+        assert needle in " ".join(err.split()) and "Traceback" not in err
+        assert not (home / "home" / "projects" / "o").exists()  # nothing was generated, nothing saved
+    assert run("make", "a 2-second video: a big red circle stays still on a sky background", "--model", "oracle",
+               "--session", "u") in (0, None)
+    assert run("refine", "u", "add a title 'Hi'", "-o", bad) == 2
+    assert run("refine", "u", "add a title 'Hi'") in (0, None)
+    assert run("undo", "u", "-o", bad) == 2
+    assert run("history", "u") in (0, None)
+    assert "undo" not in capsys.readouterr().out  # the refused undo changed nothing
+
+
+def test_a_bad_model_does_not_wedge_the_session(home, capsys):
+    assert run("make", "a red ball", "--seconds", "2", "--session", "c9", "--model", "foo") == 2
+    assert "unknown model 'foo'" in capsys.readouterr().err
+    assert run("make", "a red ball", "--seconds", "2", "--session", "c9", "--model", "oracle") in (0, None)
+    assert "session c9" in capsys.readouterr().out
+
+
+def test_undo_discards_an_unfinished_first_turn(home, capsys):
+    from longcut.agent.state import PendingTurn, Project
+    from longcut.agent.store import ProjectStore
+
+    ProjectStore().save(Project(name="c9", request="a red ball", seconds=2, model="foo",
+                                pending=PendingTurn(n=1, kind="make", request="a red ball")))
+    assert run("undo", "c9") in (0, None)
+    assert "unfinished turn 1 discarded" in " ".join(capsys.readouterr().out.split())
+    assert not ProjectStore().exists("c9")
+
+
+def test_paths_are_quoted_as_typed(home, capsys):
+    assert run("make", "a red ball", "--model", "oracle", "--music", "file:///etc/passwd") == 2
+    assert "'file:///etc/passwd'" in capsys.readouterr().err
+    assert run("make", "a red ball", "--model", "oracle", "--ref", "ball=./nope//ball.png") == 2
+    assert "'./nope//ball.png' does not exist" in " ".join(capsys.readouterr().err.split())
+
+
+def test_generate_checks_its_request_like_make(home, capsys):
+    out = str(home / "g.mp4")
+    assert run("generate", "  ", "-o", out) == 2
+    assert "the request is empty" in capsys.readouterr().err
+    assert run("generate", "a red circle", "--seed", str(2**31), "-o", out) == 2
+    assert "seed must be in [0, 2147483647]" in capsys.readouterr().err
+    assert run("make", "a red ball", "--seed", str(2**31), "--model", "oracle") == 2
+    assert "seed must be in [0, 2147483647]" in capsys.readouterr().err
+    assert not (home / "g.mp4").exists()
