@@ -73,10 +73,12 @@ class Client:
 
     # ------------------------------------------------------------------ jobs
     def upload(self, path: str | os.PathLike[str]) -> str:
-        """Upload a PNG/JPEG reference image; returns its upload id."""
-        p = Path(path)
-        with open(p, "rb") as fh:
-            resp = self._request("POST", "/v1/uploads", files={"file": (p.name, fh, "application/octet-stream")})
+        """Upload a PNG/JPEG reference image; returns its upload id (a file that cannot be read is an ``InputError``)."""
+        from longcut.tools.paths import read_input_bytes
+
+        data = read_input_bytes(path, "reference image", None)  # the server applies its own size limit
+        resp = self._request("POST", "/v1/uploads",
+                             files={"file": (Path(path).name, data, "application/octet-stream")})
         return resp.json()["id"]
 
     def submit(self, request: str, seconds: float | None = None, model: str | None = None,

@@ -264,15 +264,15 @@ def check_input_file(user_path: str | os.PathLike[str], what: str, max_bytes: in
     return path
 
 
-def read_input_bytes(user_path: str | os.PathLike[str], what: str, max_bytes: int) -> bytes:
+def read_input_bytes(user_path: str | os.PathLike[str], what: str, max_bytes: int | None) -> bytes:
     """``check_input_file``, then its bytes (at most ``max_bytes``; reading errors are ``InputError``)."""
     path = check_input_file(user_path, what, max_bytes)
     try:
         with open(path, "rb") as fh:
-            data = fh.read(max_bytes + 1)
+            data = fh.read() if max_bytes is None else fh.read(max_bytes + 1)
     except OSError as err:
         raise InputError(f"{what} {_shown(os.fspath(user_path))} cannot be read: {_os_problem(err)}") from err
-    if len(data) > max_bytes:  # a file that grows, or one whose size the kernel does not report
+    if max_bytes is not None and len(data) > max_bytes:  # a file that grew, or whose size the kernel hides
         raise InputError(f"{what} {_shown(os.fspath(user_path))} is over {max_bytes // 2**20} MiB")
     return data
 

@@ -32,3 +32,18 @@ def test_a_refused_upload_leaves_no_file(tmp_path):
     with pytest.raises(InputError):
         store_upload(tmp_path, OWNER, b"root:x:0:0::/root:/bin/sh\n", 1 << 20, 1 << 20, 5)
     assert not list((tmp_path / "uploads").rglob("*.*"))
+
+
+def test_the_client_refuses_a_file_it_cannot_read_in_one_line(tmp_path):
+    from longcut.client import Client
+
+    with (
+        Client("http://127.0.0.1:9", token="t") as api,
+        pytest.raises(InputError, match="'/proc/self/mem' cannot be read"),
+    ):
+        api.upload("/proc/self/mem")
+    with (
+        Client("http://127.0.0.1:9", token="t") as api,
+        pytest.raises(InputError, match="is a folder"),
+    ):
+        api.upload(str(tmp_path))
