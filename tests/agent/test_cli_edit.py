@@ -1,7 +1,6 @@
 """``longcut edit timeline.json -o out.mp4`` end to end, in a subprocess like a user runs it."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -74,8 +73,8 @@ def test_missing_timeline_file(folder):
     assert res.returncode == 2 and "does not exist" in res.stderr
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupted_render_leaves_nothing_at_the_output(folder, sig):
+def start_long_render(folder: Path) -> tuple[subprocess.Popen, Path]:
+    """``longcut edit`` of a 2-minute 720p timeline into ``out.mp4``, once its temporary file exists."""
     run_ffmpeg(["-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24", "-t", "120", "-c:v",
                 "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(folder / "long.mp4")],
                "make long clip")
@@ -89,6 +88,12 @@ def test_interrupted_render_leaves_nothing_at_the_output(folder, sig):
     while not list(folder.glob(".out.tmp-*")) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, "render finished before it could be interrupted"
+    return proc, out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_render_leaves_nothing_at_the_output(folder, sig):
+    proc, out = start_long_render(folder)
     time.sleep(0.1)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
@@ -100,28 +105,13 @@ def test_interrupted_render_leaves_nothing_at_the_output(folder, sig):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_a_killed_render_leaves_no_encoder_and_its_temporary_file_is_swept(folder):
-    from tests.procs import alive, children
+    from tests.procs import children, survivors
 
-    run_ffmpeg(["-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24", "-t", "60", "-c:v",
-                "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(folder / "long.mp4")],
-               "make long clip")
-    tl = write(folder, {"width": 1280, "height": 720, "fps": 24, "clips": [{"source": "long.mp4"}]})
-    out = folder / "out.mp4"
-    proc = subprocess.Popen([sys.executable, "-m", "longcut", "edit", str(tl), "-o", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not list(folder.glob(".out.tmp-*")) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+    proc, out = start_long_render(folder)
     encoders = children(proc.pid)
     proc.kill()  # SIGKILL: no handler, no cleanup in the process itself
-    proc.wait()
-    deadline = time.monotonic() + 10
-    while any(alive(p) for p in encoders) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    survivors = [p for p in encoders if alive(p)]
-    for p in survivors:  # do not leave it running when the test fails
-        os.kill(p, signal.SIGKILL)
-    assert encoders and not survivors, "ffmpeg outlived the killed longcut edit"
+    proc.communicate()
+    assert encoders and not survivors(encoders), "ffmpeg outlived the killed longcut edit"
     assert list(folder.glob(".out.tmp-*")), "the kill should have left the temporary file"
     short = write(folder, {"width": 64, "height": 64, "fps": 24, "clips": [{"source": "a.mp4"}]}, "short.json")
     res = longcut("edit", str(short), "-o", str(out))

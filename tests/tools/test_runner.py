@@ -1,4 +1,3 @@
-import os
 import signal
 import subprocess
 import sys
@@ -8,7 +7,7 @@ import pytest
 
 from longcut.tools.runner import stderr_tail
 
-from tests.procs import alive, children
+from tests.procs import children, survivors
 
 
 def test_stderr_tail_keeps_the_lines_that_say_why():
@@ -40,10 +39,4 @@ def test_ffmpeg_dies_with_a_killed_parent():
     finally:
         parent.send_signal(signal.SIGKILL)
         parent.wait()
-    deadline = time.monotonic() + 10
-    while any(alive(k) for k in kids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    survivors = [k for k in kids if alive(k)]
-    for k in survivors:  # do not leave it running when the test fails
-        os.kill(k, signal.SIGKILL)
-    assert not survivors, "the encoder outlived its parent"
+    assert not survivors(kids), "the encoder outlived its parent"
