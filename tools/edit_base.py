@@ -126,11 +126,11 @@ def output_file(project: ProjectFolder, args: EditArgs, stem: str,
                 suffixes: tuple[str, ...] = VIDEO_SUFFIXES) -> Iterator[tuple[Path, Path]]:
     """Yield ``(final, tmp)``: write to ``tmp``; it is renamed to ``final`` on success."""
     if args.output is not None:
-        final = project.output(args.output)
-        if final.suffix.lower() not in suffixes:
+        if Path(args.output).suffix.lower() not in suffixes:  # before project.output makes its folder
             raise InputError(
                 f"output {args.output!r} must end with one of {', '.join(suffixes)}"
             )
+        final = project.output(args.output)
     else:
         final = project.new_output(stem, suffixes[0])
     with atomic_output(final) as tmp:

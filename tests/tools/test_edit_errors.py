@@ -46,3 +46,9 @@ def test_bad_input_gets_one_clear_error(project, tool, args, msg):
     with pytest.raises(InputError, match=msg):
         run_edit(tool, args, project)
     assert not (project.root / "edits").exists() or not any((project.root / "edits").iterdir())
+
+
+def test_a_refused_output_name_creates_no_folder(project):
+    with pytest.raises(InputError, match="must end with one of"):
+        run_edit("trim", {"input": "red.mp4", "end": 1, "output": "new/x.txt"}, project)
+    assert not (project.root / "new").exists()
