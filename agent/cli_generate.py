@@ -82,7 +82,8 @@ def generate(
             raise InputError(f"history {str(hist_file)!r} could not be read: {err}") from err
     refs = tuple(read_reference(p) for p in (ref or []))
     request = ClipRequest(prompt, seconds, seed=seed, references=refs, steps=steps, guidance=guidance)
-    sweep_stale_temps(output.parent, stem_of=output)  # a killed earlier run of this output left its temporary file
+    for made in (output, history_path(output)):  # a killed earlier run of this output left its temporary files
+        sweep_stale_temps(output.parent, stem_of=made)
 
     # 2. load the model, then stream chunks into the file
     torch.set_num_threads(threads)

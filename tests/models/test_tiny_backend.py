@@ -246,3 +246,22 @@ def test_an_opening_of_several_chunks_is_the_seeds_own_generation_too(backend, t
     b = np.stack(list(read_frames(tmp_path / "p.mp4")))
     assert a.shape == b.shape == (plain.frames, 64, 64, 3) and np.array_equal(a, b)
     assert res.chunk_starts == plain.chunk_starts
+
+
+def test_cli_generate_sweeps_what_a_killed_run_of_its_output_left(backend, tmp_path, monkeypatch):
+    import os
+
+    from longcut.agent import cli_generate
+    from longcut.agent.cli import main
+    from longcut.tools import paths
+
+    monkeypatch.setattr(cli_generate, "load_backend", lambda: backend)
+    left = [tmp_path / ".a.tmp-0123abcd.mp4", tmp_path / ".a.mp4.history.tmp-0123abcd.safetensors"]
+    other = tmp_path / ".b.tmp-0123abcd.mp4"
+    for f in (*left, other):
+        f.write_bytes(b"half")
+        os.utime(f, (paths.PROCESS_STARTED - 60, paths.PROCESS_STARTED - 60))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", "a red circle", "--seconds", "1", "--steps", "2", "-o", str(tmp_path / "a.mp4")])
+    assert exit_info.value.code in (0, None)
+    assert not any(f.exists() for f in left) and other.exists()  # another output's file is not ours to judge
