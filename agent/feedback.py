@@ -17,8 +17,8 @@ from longcut.agent.lexicon import Lexicon
 from longcut.agent.request_text import QUOTED_RE, quoted
 from longcut.agent.state import Storyboard
 from longcut.errors import InputError
-from longcut.models.world_captions import canonical_caption, parse_canonical
-from longcut.models.world_vocab import SceneAttributes
+from longcut.models.backends.capabilities import PromptVocabulary
+from longcut.models.world_vocab import SceneAttributes  # the records the lexicon reads into
 
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
             "eighth": 8, "ninth": 9, "tenth": 10, "opening": 1, "1st": 1, "2nd": 2, "3rd": 3}
@@ -70,10 +70,13 @@ def _targets(text: str, board: Storyboard, lexicon: Lexicon) -> list[str] | None
     return None
 
 
-def _recolour(prompt: str, text: str, lexicon: Lexicon) -> str | None:
+def _recolour(prompt: str, text: str, lexicon: Lexicon, grammar: PromptVocabulary | None) -> str | None:
     """The prompt with the attributes named in ``text`` changed, or None if nothing changes."""
+    if grammar is None:
+        raise InputError(f"the offline planner edits prompts only in a caption grammar; {prompt!r} is prose for an "
+                         "open-vocabulary model: use --planner openai to change what a shot shows")
     try:
-        scene = parse_canonical(prompt)
+        scene = grammar.read(prompt)
     except ValueError as err:
         raise InputError(f"cannot edit a shot whose prompt is not in the model's vocabulary: {prompt!r}") from err
     matches = lexicon.find(text)
@@ -121,7 +124,7 @@ def _recolour(prompt: str, text: str, lexicon: Lexicon) -> str | None:
     backgrounds = [m.word for m in matches if m.category == "background"]
     new = SceneAttributes(objects=tuple(objects), background=backgrounds[-1] if backgrounds else scene.background,
                           event=scene.event)
-    out = canonical_caption(new)
+    out = grammar.write(new)
     return None if out == prompt else out
 
 
@@ -137,11 +140,14 @@ def _mask_quotes(text: str) -> tuple[str, Callable[[str], str]]:
     return masked, lambda s: _MASK_RE.sub(lambda m: spans[int(m.group(1))], s)
 
 
-def feedback_calls(feedback: str, board: Storyboard, lexicon: Lexicon) -> list[tuple[str, dict]]:
+def feedback_calls(feedback: str, board: Storyboard, lexicon: Lexicon,
+                   grammar: PromptVocabulary | None) -> list[tuple[str, dict]]:
     """Tool calls (name, arguments) that carry out ``feedback`` on ``board``.
 
     Quoted text (a title, a caption) is taken whole first, so its commas and
-    full stops never split the feedback into clauses.
+    full stops never split the feedback into clauses. ``grammar``: the
+    backend's caption grammar, in which attribute changes are written; None
+    (open prose): only edits that leave prompts alone.
     """
     calls: list[tuple[str, dict]] = []
     feedback, unmask = _mask_quotes(feedback)
@@ -188,7 +194,7 @@ def feedback_calls(feedback: str, board: Storyboard, lexicon: Lexicon) -> list[t
             continue
         edited = False
         for t in here:
-            new_prompt = _recolour(board.shot(t).prompt, part, lexicon)
+            new_prompt = _recolour(board.shot(t).prompt, part, lexicon, grammar)
             if new_prompt:
                 calls.append(("update_shot", {"shot": t, "prompt": new_prompt}))
                 edited = True

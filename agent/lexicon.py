@@ -6,6 +6,12 @@ from a lexicon shared with the world's caption grammar (``SYNONYMS``) plus a
 few planner-only words, longest phrase first, over verb forms too ("drifts",
 "drifting", "drift"). ``EmbeddingFallback`` is consulted only for a category
 the lexicon left empty, and only above a similarity threshold.
+
+The categories are those of ``READING_VOCABULARY``, the embedded world's
+caption grammar: whatever the backend, the offline planner reads a request
+into these attributes (subjects, motions, backgrounds, events) and then
+writes each shot in the backend's own vocabulary, a caption of that grammar
+or open prose (``planner_offline``).
 """
 
 from __future__ import annotations
@@ -13,20 +19,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from longcut.models import world_vocab as wv
+from longcut.models.world_capabilities import WORLD_VOCABULARY
 
 Category = str  # "colour", "shape", "size", "pattern", "motion", "speed", "background", "event"
 
+READING_VOCABULARY = WORLD_VOCABULARY  # the attribute categories the offline planner reads requests into
+_READ_ORDER = ("colour", "shape", "size", "pattern", "motion", "speed", "background", "event")
 CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
-    "colour": wv.COLOUR_NAMES,
-    "shape": wv.SHAPES,
-    "size": wv.SIZES,
-    "pattern": tuple(p for p in wv.PATTERNS if p != "solid"),
-    "motion": wv.MOTIONS,
-    "speed": wv.SPEEDS,
-    "background": wv.BACKGROUNDS,
-    "event": wv.EVENTS,
-}
+    cat: tuple(w for w in READING_VOCABULARY.words[cat] if w != "solid") for cat in _READ_ORDER
+}  # "solid" is no word a user says: it is what an object is when no pattern is named
+SYNONYMS = READING_VOCABULARY.synonyms
 
 # Words users say that the caption grammar does not use. Kept small and
 # unambiguous; the bench's paraphrase set measures what is missing.
@@ -102,7 +104,7 @@ class Lexicon:
     def __init__(self) -> None:
         entries: dict[str, tuple[Category, str]] = {}
         sources: list[tuple[str, tuple[str, ...]]] = [(w, (w,)) for ws in CATEGORY_WORDS.values() for w in ws]
-        sources += list(wv.SYNONYMS.items()) + list(EXTRA_PHRASES.items())
+        sources += list(SYNONYMS.items()) + list(EXTRA_PHRASES.items())
         for canonical, phrases in sources:
             cat = _category_of(canonical)
             for p in phrases:
@@ -113,7 +115,7 @@ class Lexicon:
         entries.setdefault("checks", ("pattern", "checker"))
         self.entries = entries
         alternation = "|".join(re.escape(p) for p in sorted(entries, key=len, reverse=True))
-        shade = rf"[a-z]+-(?:{'|'.join(wv.COLOUR_NAMES)})"  # "mustard-yellow", "sky-blue": the colour
+        shade = rf"[a-z]+-(?:{'|'.join(CATEGORY_WORDS['colour'])})"  # "mustard-yellow", "sky-blue": the colour
         self._re = re.compile(rf"(?<![\w-])(?:{alternation}|{shade})(?![\w-])")
 
     def find(self, text: str) -> list[Match]:
@@ -141,7 +143,7 @@ class EmbeddingFallback:
         from longcut.models.text import get_text_encoder
 
         words = CATEGORY_WORDS[category]
-        labels = [wv.SYNONYMS.get(w, (w,))[0] if category == "motion" else w for w in words]
+        labels = [SYNONYMS.get(w, (w,))[0] if category == "motion" else w for w in words]
         vecs = get_text_encoder().sentence([phrase, *labels])
         sims = (vecs[1:] @ vecs[0]).tolist()
         ranked = sorted(zip(sims, words, strict=True), reverse=True)

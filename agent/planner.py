@@ -25,6 +25,7 @@ from longcut.agent.state import (
     check_video_seconds,
 )
 from longcut.errors import LongcutError
+from longcut.models.backends.capabilities import PromptVocabulary
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,19 @@ class ModelVocabulary:
 
     ``guide`` is prose for an LLM (the caption grammar with examples); the
     word lists let the offline planner map user words onto model words.
+    ``grammar`` is the backend's closed caption grammar (it writes and reads
+    captions); None: the backend takes open prose.
     """
 
     guide: str
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # category -> canonical words
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # canonical word -> synonyms
+    grammar: PromptVocabulary | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the backend takes free prose (no caption grammar)."""
+        return self.grammar is None
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,13 @@
 
 plan: split the request into clauses, read each clause with the lexicon into
 scene attributes (subjects carry over between clauses: "it", "the ball"),
-write each shot as a canonical caption of the model's world, allocate the
-requested length, mark a shot *continuous* when it shows the same subjects on
-the same background right after the previous one, and pin subjects that
-recur across cuts with a reference. revise: read feedback into calls of the
-storyboard edit tools (the same tools the OpenAI planner calls).
+write each shot in the backend's vocabulary — a caption of its grammar when
+it has the grammar the lexicon reads (the embedded world), else open prose
+(``agent.prose``) — allocate the requested length, mark a shot *continuous*
+when it shows the same subjects on the same background right after the
+previous one, and pin subjects that recur across cuts with a reference.
+revise: read feedback into calls of the storyboard edit tools (the same
+tools the OpenAI planner calls).
 """
 
 from __future__ import annotations
@@ -18,13 +20,21 @@ import re
 from dataclasses import dataclass, field, replace
 
 from longcut.agent.edits import edit_registry
-from longcut.agent.lexicon import EmbeddingFallback, Lexicon, Match
+from longcut.agent.lexicon import (
+    CATEGORY_WORDS,
+    READING_VOCABULARY,
+    EmbeddingFallback,
+    Lexicon,
+    Match,
+)
 from longcut.agent.planner import ModelVocabulary, Plan, PlannerUsage, PlanRequest, video_seconds
+from longcut.agent.prose import Subject, open_prompt, subject_phrase
 from longcut.agent.request_text import parse_title, shot_clauses
 from longcut.agent.state import MAX_REFS, Project, Reference, Shot, Storyboard, Transition, slugify
 from longcut.errors import InputError
-from longcut.models.world_captions import canonical_caption, parse_canonical
-from longcut.models.world_vocab import COLOUR_NAMES, ObjectAttributes, SceneAttributes
+
+# the records the lexicon reads into:
+from longcut.models.world_vocab import ObjectAttributes, SceneAttributes
 from longcut.tools.filters import check_drawable
 from longcut.tools.overlay_text import check_overlay_text
 
@@ -34,6 +44,7 @@ SHOT_GRANULARITY = 0.5  # seconds; shot lengths are multiples of this (the last 
 CUT_FADE_SECONDS = 0.5  # a cut to a new background dissolves over this long
 DEFAULT_SIZE = "big"  # big objects read best at 64×64
 AFTER_EVENT = {"the sky darkens": "night", "the light comes up": "sky"}
+LIGHT_AFTER_EVENT = {"the sky darkens": "at night", "the light comes up": "in daylight"}  # for open prose
 
 
 @dataclass
@@ -45,8 +56,9 @@ class _Subject:
     size: str = DEFAULT_SIZE
     pattern: str = "solid"
     pattern_colour: str | None = None
-    names: set[str] = field(default_factory=set)  # words that referred to it ("ball", "hero")
+    noun: str | None = None  # what the request called it ("ball"), for open prose
     colour_said: bool = True  # False while the colour is a default that a later word may set
+    size_said: bool = False
 
     def attributes(self, motion: str, speed: str | None) -> ObjectAttributes:
         return ObjectAttributes(
@@ -58,6 +70,11 @@ class _Subject:
     def key(self) -> str:
         return slugify(f"{self.colour}-{self.shape}")
 
+    def prose(self) -> Subject:
+        """The subject as open prose describes it: in the request's words where it said them."""
+        return Subject(noun=self.noun or self.shape, colour=self.colour, size=self.size if self.size_said else None,
+                       pattern=None if self.pattern == "solid" else self.pattern, pattern_colour=self.pattern_colour)
+
 
 @dataclass
 class _ShotDraft:
@@ -65,6 +82,10 @@ class _ShotDraft:
     subjects: list[_Subject]
     scene: SceneAttributes
     refs: list[str] = field(default_factory=list)
+    carried: bool = False  # the clause named no subject ("it bounces", "night falls"): the story's go on
+    setting: str | None = None  # the background in the request's words, as the story has it by this clause
+    says_setting: bool = False  # the clause itself names the background
+    light: str | None = None  # what an earlier event left ("at night"), until a new background is said
 
 
 def _seed_for(project_seed: int, index: int) -> int:
@@ -79,6 +100,8 @@ class _ClauseReader:
         self.lexicon, self.fallback = lexicon, fallback
         self.subjects: list[_Subject] = []
         self.background = "sky"
+        self.setting: str | None = None  # the last background phrase the request said ("meadow")
+        self.light: str | None = None
         self.motions: dict[int, tuple[str, str | None]] = {}  # id(subject) -> last motion, speed
 
     def _find_subject(self, shape: str | None, colour: str | None) -> _Subject | None:
@@ -118,6 +141,7 @@ class _ClauseReader:
                     pending["pattern"] = m.word
             elif m.category == "shape":
                 subj = self._subject_for(m.word, pending)
+                subj.noun = subj.noun or m.phrase
                 if len(found) < 2 and all(f[0] is not subj for f in found):
                     found.append([subj, None, None, "colour" in pending or subj.colour_said])
                 pending, last_colour_after_shape = {}, None
@@ -133,14 +157,14 @@ class _ClauseReader:
         colour = adj.get("colour")
         existing = self._find_subject(shape, colour)
         if existing is not None and (colour is not None or shape is not None):
-            for k in ("size",):
-                if k in adj:
-                    setattr(existing, k, adj[k])
+            if "size" in adj:
+                existing.size, existing.size_said = adj["size"], True
             return existing
         used = {s.colour for s in self.subjects}
         said = colour is not None
-        colour = colour or next((c for c in COLOUR_NAMES if c not in used), "red")
-        subj = _Subject(shape=shape or "circle", colour=colour, size=adj.get("size", DEFAULT_SIZE), colour_said=said)
+        colour = colour or next((c for c in CATEGORY_WORDS["colour"] if c not in used), "red")
+        subj = _Subject(shape=shape or "circle", colour=colour, size=adj.get("size", DEFAULT_SIZE), colour_said=said,
+                        size_said="size" in adj)
         if "pattern" in adj:
             subj.pattern = adj["pattern"]
             subj.pattern_colour = "white" if colour != "white" else "black"
@@ -150,6 +174,7 @@ class _ClauseReader:
     def read(self, clause: str) -> _ShotDraft:
         matches = self.lexicon.find(clause)
         named = self._objects(matches)
+        carried = not named
         cats = {m.category for m in matches}
         motions = [m for m in matches if m.category == "motion"]
         speeds = [m for m in matches if m.category == "speed"]
@@ -160,9 +185,10 @@ class _ClauseReader:
             guess = self.fallback.best(clause, "motion")
             if guess:
                 named = [(s, guess[0], sp) for s, _, sp in named]
-        backgrounds = [m.word for m in matches if m.category == "background"]
+        backgrounds = [m for m in matches if m.category == "background"]
         if backgrounds:
-            self.background = backgrounds[-1]
+            self.background, self.setting, self.light = backgrounds[-1].word, backgrounds[-1].phrase, None
+        setting, light = self.setting, self.light
         events = [m.word for m in matches if m.category == "event"]
         objects = []
         for subj, motion, speed in named:
@@ -175,7 +201,9 @@ class _ClauseReader:
         scene = SceneAttributes(objects=tuple(objects), background=self.background, event=events[0] if events else None)
         if scene.event is not None:  # what the event leaves behind is where the story goes on
             self.background = AFTER_EVENT[scene.event]
-        return _ShotDraft(clause=clause, subjects=[s for s, _, _ in named], scene=scene)
+            self.light = LIGHT_AFTER_EVENT[scene.event]
+        return _ShotDraft(clause=clause, subjects=[s for s, _, _ in named], scene=scene, carried=carried,
+                          setting=setting, says_setting=bool(backgrounds), light=light)
 
 
 def merge_fragments(clauses: list[str], lexicon: Lexicon) -> list[str]:
@@ -215,8 +243,26 @@ def allocate_seconds(weights: list[float], total: float, granularity: float = SH
     return out
 
 
+def _grammar(vocabulary: ModelVocabulary):
+    """The caption grammar to write shots in, or None for open prose; refuses a grammar it cannot write."""
+    if vocabulary.is_open:
+        return None
+    if vocabulary.grammar is not READING_VOCABULARY:
+        raise InputError("the offline planner writes captions only in the embedded world's grammar, or open prose; "
+                         "this backend has another caption grammar: use --planner openai")
+    return vocabulary.grammar
+
+
+def _prompt(draft: _ShotDraft, scene: SceneAttributes, grammar) -> str:
+    """One shot's prompt: a caption of ``grammar``, or open prose in the request's words when it is None."""
+    if grammar is not None:
+        return grammar.write(scene)
+    return open_prompt(draft.clause, [s.prose() for s in draft.subjects] if draft.carried else [],
+                       None if draft.says_setting else draft.setting, draft.light)
+
+
 class OfflinePlanner:
-    """Deterministic planner over the tiny model's world vocabulary."""
+    """Deterministic planner: the embedded world's captions, or open prose for open-vocabulary backends."""
 
     name = "offline"
 
@@ -227,7 +273,8 @@ class OfflinePlanner:
 
     # ----------------------------------------------------------------- plan
     def plan(self, req: PlanRequest) -> Plan:
-        """Request text → storyboard of canonical-caption shots summing to the target length."""
+        """Request text → storyboard of shots in the backend's vocabulary summing to the target length."""
+        grammar = _grammar(req.vocabulary)
         text = req.request.strip()
         if not text:
             raise InputError("the request is empty; describe the video, e.g. 'a red ball bounces on grass'")
@@ -261,13 +308,13 @@ class OfflinePlanner:
             for j, part in enumerate(part_lengths):
                 scene = d.scene if j == 0 else replace(d.scene, event=None)
                 shots.append(Shot(
-                    id=f"s{len(shots) + 1}", intent=d.clause[:2000], prompt=canonical_caption(scene),
+                    id=f"s{len(shots) + 1}", intent=d.clause[:2000], prompt=_prompt(d, scene, grammar)[:2000],
                     seconds=part, refs=list(dict.fromkeys(d.refs)), continuous=continuous[i] or j > 0,
                     transition=transitions[i] if j == parts - 1 else Transition(),
                     seed=_seed_for(req.seed, len(shots)),
                 ))
                 shot_subjects.append([s.key for s in d.subjects])
-        refs = self._references(drafts, continuous, req)
+        refs = self._references(drafts, continuous, req, grammar)
         ref_ids = {r.id for r in refs}
         for shot, keys in zip(shots, shot_subjects, strict=True):
             shot.refs = list(dict.fromkeys(shot.refs + [k for k in keys if k in ref_ids]))[:MAX_REFS]
@@ -280,7 +327,8 @@ class OfflinePlanner:
         rewritten = "; ".join(s.prompt for s in shots if not s.continuous or s.prompt != shots[0].prompt)
         return Plan(rewritten_request=rewritten[:2000], seconds=board.seconds, storyboard=board, references=refs)
 
-    def _references(self, drafts: list[_ShotDraft], continuous: list[bool], req: PlanRequest) -> list[Reference]:
+    def _references(self, drafts: list[_ShotDraft], continuous: list[bool], req: PlanRequest,
+                    grammar) -> list[Reference]:
         refs = [Reference(id=slugify(n), description=f"supplied image {n}", image=None, source="supplied")
                 for n in req.supplied_refs]
         groups: dict[str, int] = {}
@@ -293,7 +341,8 @@ class OfflinePlanner:
         for key, n in groups.items():
             if n >= 2 and len(refs) < MAX_REFS and key not in {r.id for r in refs}:
                 s = first[key]
-                desc = canonical_caption(SceneAttributes(objects=(s.attributes("still", None),), background="sky"))
+                desc = (grammar.write(SceneAttributes(objects=(s.attributes("still", None),), background="sky"))
+                        if grammar is not None else subject_phrase(s.prose()))
                 refs.append(Reference(id=key, description=desc))
         return refs
 
@@ -306,7 +355,7 @@ class OfflinePlanner:
             raise InputError(f"session {project.name!r} has no storyboard yet; run `longcut make` first")
         board = project.storyboard
         reg = edit_registry()
-        calls = feedback_calls(feedback, board, self.lexicon)
+        calls = feedback_calls(feedback, board, self.lexicon, _grammar(vocabulary))
         for name, args in calls:
             result = reg.call(name, args, context={"board": board})
             if not result.ok:
@@ -316,10 +365,13 @@ class OfflinePlanner:
 
     # -------------------------------------------------------------- rewrite
     def rewrite_failed(self, intent: str, prompt: str, problem: str, vocabulary: ModelVocabulary) -> str:
-        """Simplify a prompt that failed twice: one big object, default speed, same colours."""
+        """Simplify a caption that failed twice: one big object, default speed, same colours (prose stays)."""
+        grammar = _grammar(vocabulary)
         try:
-            scene = parse_canonical(prompt)
+            scene = grammar.read(prompt) if grammar is not None else None
         except ValueError:
+            scene = None
+        if scene is None:
             return prompt
         obj = replace(scene.objects[0], size="big", speed=None)
-        return canonical_caption(SceneAttributes(objects=(obj,), background=scene.background, event=scene.event))
+        return grammar.write(SceneAttributes(objects=(obj,), background=scene.background, event=scene.event))

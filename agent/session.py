@@ -123,7 +123,7 @@ def _runtime(store: ProjectStore, opts: Options, model_name: str) -> Runtime:
         from longcut.models.backends.registry import load_backend
 
         model = load_backend(model_name, opts.weights)
-    return Runtime(store=store, model=model, planner=_planner(opts), vocabulary=vocabulary_for(model.info.name),
+    return Runtime(store=store, model=model, planner=_planner(opts), vocabulary=vocabulary_for(model.info),
                    events=EventSink(opts.listeners), max_tries=opts.max_tries, candidates=opts.candidates,
                    cut_fallback=opts.cut_fallback,
                    cancel=opts.cancel if opts.cancel is not None else threading.Event())

@@ -33,7 +33,13 @@ from longcut.tools.generate import (
     generate_clip,
 )
 from longcut.tools.paths import atomic_output
-from longcut.tools.review import ADHERENCE_SECONDS, ReviewArgs, opening_judge, review_clip
+from longcut.tools.review import (
+    ADHERENCE_SECONDS,
+    ReviewArgs,
+    expectation_of,
+    opening_judge,
+    review_clip,
+)
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +282,8 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
         rt.check_cancel()
         rt.shot_progress(shot, index, total, done / frames, f"{label}: {done}/{frames} frames", attempt)
 
-    judge = opening_judge(prompt)
+    expected = expectation_of(prompt, rt.model.info.reader)  # read once: the search and the review share it
+    judge = opening_judge(expected)
     args = GenerateClipArgs(prompt=prompt, seconds=shot.seconds, seed=seed, refs=refs,
                             continue_from=prev.file if prev is not None else None, out=rel,
                             candidates=search_width(rt.candidates, attempt) if judge is not None else 1,
@@ -284,7 +291,7 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
     result = generate_clip(args, folder, rt.model, on_progress=progress, judge=judge)
     report = review_clip(ReviewArgs(file=result.file, prompt=prompt, seconds=shot.seconds,
                                     chunk_frames=result.chunk_frames, chunk_starts=result.chunk_starts,
-                                    latent_starts=result.latent_starts), folder)
+                                    latent_starts=result.latent_starts), folder, expected)
     return ShotVersion(
         shot_id=shot.id, key=key, file=result.file, history=result.history, prompt=prompt, seed=result.seed,
         model=rt.model_id, attempt=attempt, cut=cut, turn=turn,

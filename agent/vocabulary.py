@@ -1,4 +1,9 @@
-"""What each video model understands, for the planners to rewrite into."""
+"""What the planners write for a backend: its caption grammar, or open prose.
+
+The one place the agent reads a backend's prompt vocabulary
+(``ModelInfo.vocabulary``, see ``models/backends/capabilities.py``); no
+backend is known here by name.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +11,31 @@ import functools
 
 from longcut import prompts
 from longcut.agent.planner import ModelVocabulary
-from longcut.models import world_vocab as wv
-from longcut.models.world_captions import MOTION_PHRASE, PATTERN_NOUN, SPEED_ADVERB
-
-WORLD_EXAMPLES = (
-    "a big red circle moves right slowly on a grass background",
-    "a small blue star with white stripes bounces quickly on a night background",
-    "a big yellow square stays still on a sand background, then the sky darkens",
-    "a big pink triangle moves in circles slowly and a small green circle stays still on a stone background",
-)
+from longcut.models.backends.base import ModelInfo
+from longcut.models.backends.capabilities import PromptVocabulary
 
 
 @functools.cache
-def world_vocabulary() -> ModelVocabulary:
-    """The embedded world's caption grammar (the tiny model)."""
+def closed_vocabulary(grammar: PromptVocabulary) -> ModelVocabulary:
+    """A caption grammar, with its guide for an LLM planner."""
+    categories = [
+        (cat.upper() + (f" ({grammar.hints[cat]})" if cat in grammar.hints else ""), ", ".join(grammar.spoken(cat)))
+        for cat in grammar.words
+    ]
+    said, written = grammar.translation
     guide = prompts.render(
-        "vocabulary_world",
-        sizes=", ".join(wv.SIZES), colours=", ".join(wv.COLOUR_NAMES), shapes=", ".join(wv.SHAPES),
-        patterns=", ".join(PATTERN_NOUN.values()), motions=", ".join(MOTION_PHRASE.values()),
-        speeds=", ".join(SPEED_ADVERB.values()), backgrounds=", ".join(wv.BACKGROUNDS),
-        events=", ".join(wv.EVENTS), examples=WORLD_EXAMPLES,
+        "vocabulary_closed", trained_on=grammar.trained_on, grammar=grammar.grammar, categories=categories,
+        rules=grammar.rules, examples=grammar.examples, said=said, written=written,
     )
-    words = {"size": wv.SIZES, "colour": wv.COLOUR_NAMES, "shape": wv.SHAPES, "pattern": wv.PATTERNS,
-             "motion": wv.MOTIONS, "speed": wv.SPEEDS, "background": wv.BACKGROUNDS, "event": wv.EVENTS}
-    return ModelVocabulary(guide=guide, words=words, synonyms=dict(wv.SYNONYMS))
+    return ModelVocabulary(guide=guide, words=dict(grammar.words), synonyms=dict(grammar.synonyms), grammar=grammar)
 
 
 @functools.cache
 def open_vocabulary() -> ModelVocabulary:
-    """Free text (diffusers backends)."""
+    """Free text (e.g. the diffusers backends)."""
     return ModelVocabulary(guide=prompts.render("vocabulary_open"))
 
 
-def vocabulary_for(model_name: str) -> ModelVocabulary:
-    """The vocabulary of a backend by name."""
-    return world_vocabulary() if model_name in ("tiny", "oracle") else open_vocabulary()
+def vocabulary_for(info: ModelInfo) -> ModelVocabulary:
+    """The vocabulary of a backend, from what its ``info`` says it understands."""
+    return open_vocabulary() if info.vocabulary is None else closed_vocabulary(info.vocabulary)

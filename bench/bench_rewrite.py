@@ -26,9 +26,11 @@ import time
 from pathlib import Path
 
 from longcut.agent.lexicon import CATEGORY_WORDS, EmbeddingFallback
-from longcut.agent.planner import ModelVocabulary, PlanRequest
+from longcut.agent.planner import PlanRequest
 from longcut.agent.planner_offline import OfflinePlanner
+from longcut.agent.vocabulary import closed_vocabulary
 from longcut.models.world import sample_scene
+from longcut.models.world_capabilities import WORLD_VOCABULARY
 from longcut.models.world_captions import caption, parse_canonical
 
 KEYS = ("colour", "shape", "motion", "background")
@@ -57,7 +59,7 @@ def grammar_set(n: int = 200) -> list[dict]:
 
 
 def planner_reading(planner: OfflinePlanner, text: str) -> dict:
-    plan = planner.plan(PlanRequest(request=text, seconds=4, vocabulary=ModelVocabulary(guide="")))
+    plan = planner.plan(PlanRequest(request=text, seconds=4, vocabulary=closed_vocabulary(WORLD_VOCABULARY)))
     scenes = [parse_canonical(s.prompt) for s in plan.storyboard.shots]
     scene = scenes[0]
     o = scene.objects[0]

@@ -17,6 +17,7 @@ import torch
 
 from longcut.models.backends.base import Chunk, ClipRequest, History, ModelInfo
 from longcut.models.world import render_frames, sample_scene
+from longcut.models.world_capabilities import WORLD_READER, WORLD_VOCABULARY
 from longcut.models.world_captions import parse_canonical
 from longcut.models.world_vocab import FPS
 
@@ -30,7 +31,8 @@ class WorldOracleModel:
         self.calls: list[ClipRequest] = []
         self.images: list[str] = []
         self.fail_prompts = fail_prompts or set()  # render a wrong colour for these
-        self._info = ModelInfo("oracle", FPS, 64, 64, max_refs=7, chunk_frames=chunk_frames, weights_id="oracle-1")
+        self._info = ModelInfo("oracle", FPS, 64, 64, max_refs=7, chunk_frames=chunk_frames, weights_id="oracle-1",
+                               vocabulary=WORLD_VOCABULARY, reader=WORLD_READER)
 
     @property
     def info(self) -> ModelInfo:

@@ -1,10 +1,10 @@
 """Automatic checks of a generated shot: does it show what the prompt asked for.
 
 Any backend: duration (to one frame), black frames, frozen video, seams at
-chunk boundaries. When the prompt is in the embedded world's canonical
-grammar, the evaluator also reads colour, shape, motion and background from
-the frames and compares them with the prompt (at the start of the shot, and
-colour/shape again at the end of long shots, where drift would show).
+chunk boundaries. When the backend has an evaluator (``ModelInfo.reader``)
+that can read the prompt, it also reads colour, shape, motion and background
+from the frames and compares them with the prompt (at the start of the shot,
+and colour/shape again at the end of long shots, where drift would show).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import logging
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from longcut.models.backends.capabilities import Expectation, PromptReader
 from longcut.tools.media import probe, read_frames
 from longcut.tools.paths import ProjectFolder
 
@@ -70,53 +71,44 @@ class ReviewReport(BaseModel):
         return "; ".join(f"{c.name}: {c.detail}" for c in self.checks if not c.passed)
 
 
-def _world_expectation(prompt: str):
-    """The attributes a canonical world prompt names, or None for free text."""
-    from longcut.models.world_captions import parse_canonical
-
-    try:
-        return parse_canonical(prompt)
-    except ValueError:
-        return None
+def expectation_of(prompt: str, reader: PromptReader | None) -> Expectation | None:
+    """What ``reader`` (a backend's evaluator, ``ModelInfo.reader``) expects of ``prompt``; None: nothing to read."""
+    return None if reader is None else reader.expect(prompt)
 
 
-def _adherence(frames: np.ndarray, expected, keys: tuple[str, ...], where: str) -> Check:
-    from longcut.models.evaluate import adherence
-
-    hits = adherence(frames, expected)
+def _adherence(frames: np.ndarray, expected: Expectation, keys: tuple[str, ...], where: str) -> Check:
+    hits = expected.hits(frames)
     wrong = [k for k in keys if k in hits and not hits[k]]
     if wrong:
-        from longcut.models.evaluate import read_clip
-
-        reading = read_clip(frames)
-        objs = ", ".join(f"{o.colour} {o.shape} {o.motion}" for o in reading.objects) or "no object"
         return Check(name=f"evaluator_{where}", passed=False, wrong=wrong,
-                     detail=f"{', '.join(wrong)} wrong; read {objs} on {reading.background}")
+                     detail=f"{', '.join(wrong)} wrong; read {expected.describe(frames)}")
     return Check(name=f"evaluator_{where}", passed=True, detail="read as asked")
 
 
-def opening_judge(prompt: str):
-    """A judge for ``generate_clip``'s opening search, or None when the evaluator cannot read the prompt.
+def opening_judge(expected: Expectation | None):
+    """A judge for ``generate_clip``'s opening search, or None when there is nothing to read.
 
     Score in [0, 1], 1 = everything read as asked: each attribute the review
     gates on counts 1, each other one (count, size, pattern, …) a tenth.
     """
-    from longcut.models.evaluate import adherence
-
-    expected = _world_expectation(prompt)
     if expected is None:
         return None
 
     def judge(frames: np.ndarray) -> float:
-        hits = adherence(frames, expected)
+        hits = expected.hits(frames)
         weights = {k: 1.0 if k in GATED_ATTRIBUTES else 0.1 for k in hits}
         return sum(w * hits[k] for k, w in weights.items()) / max(sum(weights.values()), 1e-9)
 
     return judge
 
 
-def review_clip(args: ReviewArgs, project: ProjectFolder) -> ReviewReport:
-    """Check a generated shot; returns every check with its verdict (never raises on a bad shot)."""
+def review_clip(args: ReviewArgs, project: ProjectFolder, expected: Expectation | None = None) -> ReviewReport:
+    """Check a generated shot; returns every check with its verdict (never raises on a bad shot).
+
+    ``expected`` (``expectation_of`` the prompt) adds the evaluator's checks
+    and says whether the shot must move; without it only the checks that
+    hold for any backend run.
+    """
     from longcut.models.evaluate import seam_ratio, seam_ratio_at, seam_vs_latent_step
 
     path = project.resolve(args.file)
@@ -130,11 +122,7 @@ def review_clip(args: ReviewArgs, project: ProjectFolder) -> ReviewReport:
     means = frames.reshape(len(frames), -1).mean(axis=1)
     black = float((means < BLACK_LEVEL).mean())
     checks.append(Check(name="black", passed=black <= MAX_BLACK_FRACTION, detail=f"{black:.0%} black frames"))
-    expected = _world_expectation(args.prompt)
-    if expected is not None:
-        moving = any(o.motion != "still" for o in expected.objects) or expected.event is not None
-    else:
-        moving = args.expect_motion
+    moving = expected.moving if expected is not None else args.expect_motion
     if moving and len(frames) > 1:
         diff = float(np.abs(np.diff(frames.astype(np.int16), axis=0)).mean())
         checks.append(Check(name="frozen", passed=diff > FROZEN_DIFF, detail=f"mean frame change {diff:.3f}"))

@@ -24,6 +24,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from longcut.errors import InputError
+from longcut.models.backends.capabilities import PromptReader, PromptVocabulary
 
 MAX_PROMPT_CHARS = 2000
 MAX_SECONDS = 3600.0
@@ -31,7 +32,7 @@ MAX_SECONDS = 3600.0
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What a backend can make."""
+    """What a backend can make, and what it knows (``capabilities``): the agent asks this, never a name."""
 
     name: str
     fps: int
@@ -41,6 +42,8 @@ class ModelInfo:
     chunk_frames: int  # frames per generated chunk
     weights_id: str  # hash of the weights: part of every shot cache key
     frames_per_latent: int = 0  # frames one latent frame decodes to (after a causal VAE's lone frame 0); 0: unknown
+    vocabulary: PromptVocabulary | None = field(default=None, compare=False)  # None: open text (any prose)
+    reader: PromptReader | None = field(default=None, compare=False)  # None: nothing reads its frames
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from longcut.models.context import MAX_REFS, pack_context
 from longcut.models.dit import DiT, DiTCond, load_dit
 from longcut.models.sampler import SamplerSettings, sample_euler
 from longcut.models.vae import VideoVAE, bcthw_to_frames, frames_to_bcthw, load_vae
+from longcut.models.world_capabilities import WORLD_READER, WORLD_VOCABULARY
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 FPS = 8  # the world's frame rate (models/world_vocab.py)
@@ -105,7 +106,8 @@ class TinyVideoModel:
         if self._weights_id is None:
             self._weights_id = _hash_state(self.dit, self.vae)
         size = self.vae.cfg.frame_size
-        return ModelInfo("tiny", FPS, size, size, MAX_REFS, self.chunk_latents * T_GROUP, self._weights_id, T_GROUP)
+        return ModelInfo("tiny", FPS, size, size, MAX_REFS, self.chunk_latents * T_GROUP, self._weights_id, T_GROUP,
+                         vocabulary=WORLD_VOCABULARY, reader=WORLD_READER)
 
     def generate_image(self, prompt: str, seed: int = 0, references: tuple[np.ndarray, ...] = ()) -> np.ndarray:
         """One uint8 (h, w, 3) image: a one-latent shot."""

@@ -1,12 +1,14 @@
 import pytest
 
-from longcut.agent.planner import ModelVocabulary, PlanRequest
+from longcut.agent.planner import PlanRequest
 from longcut.agent.planner_offline import OfflinePlanner, allocate_seconds
 from longcut.agent.state import Project
+from longcut.agent.vocabulary import closed_vocabulary
 from longcut.errors import InputError
+from longcut.models.world_capabilities import WORLD_VOCABULARY
 from longcut.models.world_captions import parse_canonical
 
-VOCAB = ModelVocabulary(guide="")
+VOCAB = closed_vocabulary(WORLD_VOCABULARY)  # the tiny model's grammar
 ISSUE_EXAMPLE = "a 60-second video: a red ball crosses a meadow, night falls, then it bounces back home"
 
 

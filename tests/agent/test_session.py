@@ -3,9 +3,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from longcut.agent.planner import PlanRequest
 from longcut.agent.planner_offline import OfflinePlanner
 from longcut.agent.session import Options, Sessions
 from longcut.agent.store import ProjectStore
+from longcut.agent.vocabulary import vocabulary_for
 from longcut.errors import InputError
 from longcut.models.evaluate import read_clip
 from longcut.models.world_captions import parse_canonical
@@ -24,6 +26,12 @@ def sessions(tmp_path) -> Sessions:
 def opts(model, **kw) -> Options:
     """Options with the opening search off unless asked: most tests here count whole generations."""
     return Options(video_model=model, planner_impl=OfflinePlanner(use_embeddings=False), **({"candidates": 1} | kw))
+
+
+def world_board(request: str, seconds: float):
+    """The storyboard the offline planner makes for the oracle (the world's captions)."""
+    vocabulary = vocabulary_for(WorldOracleModel().info)
+    return OfflinePlanner(use_embeddings=False).plan(PlanRequest(request, seconds, vocabulary)).storyboard
 
 
 def test_make_renders_the_storyboard(sessions):
@@ -66,9 +74,7 @@ def test_a_change_upstream_regenerates_its_continuous_successor(sessions):
 
 
 def test_failed_shots_are_retried_then_rewritten(sessions):
-    planner = OfflinePlanner(use_embeddings=False)
-    board = planner.plan(__import__("longcut.agent.planner", fromlist=["PlanRequest"]).PlanRequest(
-        request="a small red star moves left", seconds=4, vocabulary=None)).storyboard  # type: ignore[arg-type]
+    board = world_board("a small red star moves left", 4)
     bad = board.shots[0].prompt
     model = WorldOracleModel(fail_prompts={bad})
     res = sessions.make("a small red star moves left", name="star", seconds=4, opts=opts(model))
@@ -158,11 +164,9 @@ class BadSeedModel(WorldOracleModel):
 
 
 def test_the_opening_search_finds_a_passing_seed_without_a_retry(sessions):
-    from longcut.agent.planner import PlanRequest
     from longcut.tools.generate import candidate_seeds
 
-    board = OfflinePlanner(use_embeddings=False).plan(
-        PlanRequest(request="a small red star moves left", seconds=4, vocabulary=None)).storyboard  # type: ignore[arg-type]
+    board = world_board("a small red star moves left", 4)
     seed = board.shots[0].seed
     model = BadSeedModel({seed})
     res = sessions.make("a small red star moves left", name="star", seconds=4, opts=opts(model, candidates=4))
@@ -179,14 +183,12 @@ def test_the_opening_search_finds_a_passing_seed_without_a_retry(sessions):
 
 
 def test_a_retry_searches_wider_openings(sessions):
-    from longcut.agent.planner import PlanRequest
     from longcut.agent.shots import search_width, take_seed
     from longcut.tools.generate import MAX_CANDIDATES, candidate_seeds
 
     assert [search_width(4, a) for a in (1, 2, 3)] == [4, 8, MAX_CANDIDATES]
     assert [search_width(1, a) for a in (1, 2, 3)] == [1, 1, 1]  # off stays off
-    board = OfflinePlanner(use_embeddings=False).plan(
-        PlanRequest(request="a small red star moves left", seconds=4, vocabulary=None)).storyboard  # type: ignore[arg-type]
+    board = world_board("a small red star moves left", 4)
     seed = board.shots[0].seed
     retry = candidate_seeds(take_seed(seed, 2), 4)
     # try 1's two openings are bad, and so are the first three of try 2's: only a width of 4 on the retry finds one

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from longcut.models.backends.base import ClipRequest
+from longcut.models.world_capabilities import WORLD_READER
 from longcut.tools.generate import GenerateClipArgs, generate_clip
 from longcut.tools.media import VideoWriter, read_frames
 from longcut.tools.paths import ProjectFolder
@@ -10,6 +11,7 @@ from longcut.tools.review import ReviewArgs, opening_judge, review_clip
 from tests.fakes import WorldOracleModel
 
 PROMPT = "a big red circle moves right slowly on a grass background"
+EXPECT = WORLD_READER.expect(PROMPT)  # what the oracle's evaluator reads PROMPT as
 
 
 @pytest.fixture
@@ -24,20 +26,20 @@ def make(project, prompt=PROMPT, seconds=4.0, model=None, out="a.mp4"):
 
 
 def test_a_faithful_shot_passes_every_check(project):
-    report = review_clip(make(project), project)
+    report = review_clip(make(project), project, EXPECT)
     assert report.passed, report.problems()
     assert {c.name for c in report.checks} >= {"duration", "black", "frozen", "seams", "evaluator_start"}
 
 
 def test_wrong_colour_is_caught_by_the_evaluator(project):
     args = make(project, model=WorldOracleModel(fail_prompts={PROMPT}))
-    report = review_clip(args, project)
+    report = review_clip(args, project, EXPECT)
     assert not report.passed and "colour" in report.problems()
 
 
 def test_the_opening_judge_scores_what_the_evaluator_reads():
-    assert opening_judge("a cinematic drone shot over mountains") is None  # free text: nothing to read
-    judge = opening_judge(PROMPT)
+    assert opening_judge(WORLD_READER.expect("a cinematic drone shot over mountains")) is None  # free text: nothing to read
+    judge = opening_judge(EXPECT)
     request = ClipRequest(PROMPT, 2.0, seed=3)
     right = next(iter(WorldOracleModel().generate(request))).frames  # the opening chunk: 16 frames
     wrong = next(iter(WorldOracleModel(fail_prompts={PROMPT}).generate(request))).frames
@@ -64,7 +66,7 @@ def _spliced(project, name: str, at: int) -> None:
 
 def test_a_seam_is_caught(project):
     _spliced(project, "seam.mp4", at=16)
-    report = review_clip(ReviewArgs(file="seam.mp4", prompt=PROMPT, seconds=4.0, chunk_frames=16), project)
+    report = review_clip(ReviewArgs(file="seam.mp4", prompt=PROMPT, seconds=4.0, chunk_frames=16), project, EXPECT)
     seams = next(c for c in report.checks if c.name == "seams")
     assert not seams.passed
 
@@ -73,9 +75,9 @@ def test_the_seam_check_looks_where_the_chunks_really_meet(project):
     """A backend whose opening chunk is one frame longer (tiny: frame 0 + 4 latents = 17 frames)."""
     _spliced(project, "seam17.mp4", at=17)
     exact = review_clip(ReviewArgs(file="seam17.mp4", prompt=PROMPT, seconds=4.0, chunk_frames=16, chunk_starts=[17]),
-                        project)
+                        project, EXPECT)
     assert not next(c for c in exact.checks if c.name == "seams").passed
-    stride = review_clip(ReviewArgs(file="seam17.mp4", prompt=PROMPT, seconds=4.0, chunk_frames=16), project)
+    stride = review_clip(ReviewArgs(file="seam17.mp4", prompt=PROMPT, seconds=4.0, chunk_frames=16), project, EXPECT)
     assert next(c for c in stride.checks if c.name == "seams").passed  # one frame early: the splice goes unseen
 
 
