@@ -61,6 +61,7 @@ from longcut.agent.jobs import (
 from longcut.agent.retention import Sweeper, delete_job, empty_trash
 from longcut.agent.uploads import delete_upload, store_upload, upload_path
 from longcut.errors import InputError, LongcutError
+from longcut.limits import offered
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +228,7 @@ def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
     @app.exception_handler(LongcutError)
     async def _user_error(_req: Request, err: LongcutError) -> JSONResponse:
         status = 422 if isinstance(err, InputError | IdempotencyConflict) else 400
-        return JSONResponse({"detail": str(err), "limit": None}, status)
+        return JSONResponse({"detail": str(err), "limit": getattr(err, "limit", None)}, status)
 
     @app.exception_handler(Exception)
     async def _bug(req: Request, err: Exception) -> JSONResponse:
@@ -295,12 +296,8 @@ def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
         from longcut.agent.planner import video_seconds
 
         opts = body.options
-        model = opts.model or cfg.models[0]
-        if model not in cfg.models:
-            raise ApiError(422, f"model {model[:64]!r} is not offered; allowed: {', '.join(cfg.models)}", "models")
-        planner = opts.planner or cfg.planners[0]
-        if planner not in cfg.planners:
-            raise ApiError(422, f"planner {planner!r} is not offered; allowed: {', '.join(cfg.planners)}", "planners")
+        model = offered("model", opts.model or cfg.models[0], cfg.models, "models")
+        planner = offered("planner", opts.planner or cfg.planners[0], cfg.planners, "planners")
         seconds = video_seconds(body.seconds, body.request)
         if seconds > cfg.max_seconds:
             raise ApiError(422, f"{seconds:g} seconds is over the limit max_seconds={cfg.max_seconds:g}",
@@ -437,9 +434,7 @@ def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
         """Feedback on the session's latest draft: a new job that regenerates only what changed."""
         if store.session(name, owner) is None:
             raise _not_found("session", name)
-        planner = body.planner or cfg.planners[0]
-        if planner not in cfg.planners:
-            raise ApiError(422, f"planner {planner!r} is not offered; allowed: {', '.join(cfg.planners)}", "planners")
+        planner = offered("planner", body.planner or cfg.planners[0], cfg.planners, "planners")
         try:
             job, new = store.submit(owner, "refine", {"feedback": body.feedback, "planner": planner}, name,
                                     cfg.max_active_jobs, idempotency_key)

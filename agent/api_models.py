@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from longcut.agent.state import MAX_PROJECT_SECONDS, MIN_PROJECT_SECONDS
+from longcut.agent.state import PlannerName
+from longcut.limits import DEFAULT_SECONDS, MAX_VIDEO_SECONDS, MIN_VIDEO_SECONDS, SEED_LIMIT
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"  # job and upload ids (made by the server)
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"  # session and reference names
@@ -21,8 +22,8 @@ class JobOptions(_In):
     """How to run a job; each defaults to the server's first allowed value."""
 
     model: str | None = Field(None, max_length=200, description="A model the server allows.")
-    planner: Literal["offline", "openai"] | None = None
-    seed: int = Field(0, ge=0, lt=2**31)
+    planner: PlannerName | None = None
+    seed: int = Field(0, ge=0, lt=SEED_LIMIT)
     keep_continuity: bool = Field(False, description="Never cut inside a continuous run of shots (by default a "
                                   "continuous shot whose extensions all fail gets one fresh try: a cut).")
 
@@ -38,8 +39,8 @@ class JobRequest(_In):
     """A new video."""
 
     request: str = Field(min_length=1, max_length=2000, description="What the video shows, in plain words.")
-    seconds: float | None = Field(None, ge=MIN_PROJECT_SECONDS, le=MAX_PROJECT_SECONDS,
-                                  description="Length; default: from the request, else 20.")
+    seconds: float | None = Field(None, ge=MIN_VIDEO_SECONDS, le=MAX_VIDEO_SECONDS,
+                                  description=f"Length; default: from the request, else {DEFAULT_SECONDS:g}.")
     options: JobOptions = Field(default_factory=JobOptions)
     references: list[ReferenceIn] = Field(default_factory=list)
 
@@ -48,7 +49,7 @@ class TurnRequest(_In):
     """Feedback on a session's latest draft."""
 
     feedback: str = Field(min_length=1, max_length=2000)
-    planner: Literal["offline", "openai"] | None = None
+    planner: PlannerName | None = None
 
 
 class Progress(BaseModel):

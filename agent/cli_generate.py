@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from longcut.agent.cli import app
 from longcut.errors import InputError
+from longcut.limits import DEFAULT_MODEL
 
 HISTORY_SUFFIX = ".history.safetensors"
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
@@ -28,7 +29,7 @@ def history_path(video: Path) -> Path:
     return video.with_name(video.name + HISTORY_SUFFIX)
 
 
-def load_backend(model: str = "tiny", weights: Path | None = None):
+def load_backend(model: str = DEFAULT_MODEL, weights: Path | None = None):
     """The backend ``generate`` uses: ``--model`` from the registry (tests replace this)."""
     from longcut.models.backends.registry import load_backend as registry_load
 
@@ -53,7 +54,7 @@ def generate(
     steps: Annotated[int | None, typer.Option(help="Sampler steps (default: the model's shipped setting).")] = None,
     guidance: Annotated[float | None, typer.Option(help="Classifier-free guidance scale (default: shipped).")] = None,
     threads: Annotated[int, typer.Option(help="CPU threads for torch (1 is fastest on a busy 2-core machine).")] = 1,
-    model: Annotated[str, typer.Option("--model", help="Video model backend: tiny, wan-1.3b, wan-vace-1.3b, ltx, … (docs/gpu.md).")] = "tiny",
+    model: Annotated[str, typer.Option("--model", help="Video model backend: tiny, wan-1.3b, wan-vace-1.3b, ltx, … (docs/gpu.md).")] = DEFAULT_MODEL,
     weights: Annotated[Path | None, typer.Option("--weights", help="Local weights folder (diffusers layout) for --model.")] = None,
 ) -> None:
     """Generate a video shot from text (and reference images) with the tiny model or open weights."""
@@ -88,7 +89,7 @@ def generate(
     # 2. load the model, then stream chunks into the file
     torch.set_num_threads(threads)
     # the default is asked for with no arguments, so a replaced zero-argument loader keeps working
-    backend = load_backend(model, weights) if (model, weights) != ("tiny", None) else load_backend()
+    backend = load_backend(model, weights) if (model, weights) != (DEFAULT_MODEL, None) else load_backend()
     request.check_refs(backend.info)
     info = backend.info
     console = Console(stderr=True)

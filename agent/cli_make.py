@@ -13,6 +13,7 @@ from rich.table import Table
 from longcut.agent.cli import app
 from longcut.agent.events import Event
 from longcut.errors import InputError
+from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER, PLANNERS, offered
 
 console = Console(stderr=True)
 out_console = Console()
@@ -35,8 +36,7 @@ def _options(model: str, planner: str, base_url: str | None, llm_model: str, lis
              candidates: int | None = None, keep_continuity: bool = False):
     from longcut.agent.session import Options
 
-    if planner not in ("offline", "openai"):
-        raise InputError(f"--planner must be 'offline' or 'openai', got {planner!r}")
+    offered("--planner", planner, PLANNERS)
     extra = {} if candidates is None else {"candidates": candidates}
     if keep_continuity:
         extra["cut_fallback"] = False
@@ -110,8 +110,8 @@ def make(
     seconds: float | None = typer.Option(None, "--seconds", help="Length (default: from the request, else 20)."),
     ref: list[str] = typer.Option([], "--ref", help="NAME=PATH of a reference image (repeatable)."),
     music: str | None = typer.Option(None, "--music", help="Music file, faded and trimmed to the video."),
-    planner: str = typer.Option("offline", "--planner", help="offline (default) or openai."),
-    model: str = typer.Option("tiny", "--model", help="Video model backend."),
+    planner: str = typer.Option(DEFAULT_PLANNER, "--planner", help="offline (default) or openai."),
+    model: str = typer.Option(DEFAULT_MODEL, "--model", help="Video model backend."),
     weights: Path | None = typer.Option(None, "--weights", help="Local weights folder for --model (docs/gpu.md)."),
     seed: int = typer.Option(0, "--seed", min=0),
     session: str | None = typer.Option(None, "--session", help="Session name, to refine it later."),
@@ -139,7 +139,7 @@ def refine(
     session: str = typer.Argument(..., help="Session made with `longcut make --session NAME`."),
     feedback: str = typer.Argument(..., help="What to change, e.g. \"make the second shot green\"."),
     out: str | None = typer.Option(None, "-o", "--out"),
-    planner: str = typer.Option("offline", "--planner"),
+    planner: str = typer.Option(DEFAULT_PLANNER, "--planner"),
     base_url: str | None = typer.Option(None, "--base-url"),
     llm_model: str = typer.Option("gpt-4o-mini", "--llm-model"),
     weights: Path | None = typer.Option(None, "--weights", help="Local weights folder of the session's model."),
@@ -201,8 +201,8 @@ def undo(session: str = typer.Argument(...), out: str | None = typer.Option(None
 def chat(
     session: str | None = typer.Option(None, "--session"),
     out: str = typer.Option("longcut-chat.mp4", "-o", "--out"),
-    planner: str = typer.Option("offline", "--planner"),
-    model: str = typer.Option("tiny", "--model"),
+    planner: str = typer.Option(DEFAULT_PLANNER, "--planner"),
+    model: str = typer.Option(DEFAULT_MODEL, "--model"),
     weights: Path | None = typer.Option(None, "--weights", help="Local weights folder for --model (docs/gpu.md)."),
     base_url: str | None = typer.Option(None, "--base-url"),
     llm_model: str = typer.Option("gpt-4o-mini", "--llm-model"),

@@ -12,6 +12,7 @@ from rich.console import Console
 from longcut.agent.cli import app
 from longcut.agent.cli_make import KEEP_CONTINUITY_HELP
 from longcut.errors import InputError
+from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER, MAX_REFS, PLANNERS, offered
 
 console = Console(stderr=True)
 out_console = Console()
@@ -29,11 +30,11 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=0, max=65535),
     workers: int = typer.Option(1, "--workers", min=0, max=64, help="Worker processes (0: accept jobs only)."),
-    models: str = typer.Option("tiny", "--models", help="Comma-separated models clients may choose (or module:Class)."),
-    planners: str = typer.Option("offline", "--planners", help="Comma-separated planners clients may choose."),
+    models: str = typer.Option(DEFAULT_MODEL, "--models", help="Comma-separated models clients may choose (or module:Class)."),
+    planners: str = typer.Option(DEFAULT_PLANNER, "--planners", help="Comma-separated planners clients may choose."),
     max_seconds: float = typer.Option(600.0, "--max-seconds", min=1.0, help="Longest video a job may ask for."),
     max_active_jobs: int = typer.Option(20, "--max-active-jobs", min=1, help="Queued + running jobs per token."),
-    max_references: int = typer.Option(7, "--max-references", min=0, max=7, help="Reference images per job."),
+    max_references: int = typer.Option(MAX_REFS, "--max-references", min=0, max=MAX_REFS, help="Reference images per job."),
     max_upload_mb: float = typer.Option(20.0, "--max-upload-mb", min=0.01, help="Largest reference image upload."),
     lease_seconds: float = typer.Option(30.0, "--lease-seconds", min=1.0,
                                         help="A job whose worker is silent this long is resumed by another."),
@@ -55,8 +56,7 @@ def serve(
         if m not in backend_names() and not is_custom_spec(m):
             raise InputError(f"--models: unknown model {m!r}; available: {', '.join(backend_names())} (or module:Class)")
     for p in planner_list:
-        if p not in ("offline", "openai"):
-            raise InputError(f"--planners: unknown planner {p!r}; use offline and/or openai")
+        offered("--planners: planner", p, PLANNERS)
     if not model_list or not planner_list:
         raise InputError("--models and --planners need at least one entry each")
     home = longcut_home()

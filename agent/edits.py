@@ -28,6 +28,7 @@ from longcut.agent.state import (
     TransitionKind,
 )
 from longcut.errors import InputError
+from longcut.limits import MAX_CLIP_SECONDS, SEED_LIMIT
 from longcut.tools.filters import check_drawable
 from longcut.tools.registry import ToolRegistry
 
@@ -66,7 +67,7 @@ class UpdateShotArgs(_Args):
     shot: str = Field(description="shot id (e.g. 's2') or 1-based position (e.g. '2')")
     intent: ShortText | None = Field(None, description="new description of the shot in the user's words, or null to keep")
     prompt: ShortText | None = Field(None, description="new prompt in the model's vocabulary, or null to keep")
-    seconds: float | None = Field(None, gt=0, le=600, description="new length in seconds, or null to keep")
+    seconds: float | None = Field(None, gt=0, le=MAX_CLIP_SECONDS, description="new length in seconds, or null to keep")
     caption: DrawnText | None = Field(None, description="text shown while the shot plays; '' removes it; null keeps it")
     new_seed: bool = Field(False, description="true to generate a different take of the same content")
 
@@ -84,7 +85,7 @@ def update_shot(args: UpdateShotArgs, board: Storyboard) -> Storyboard:
     if args.caption is not None:
         changes["caption"] = args.caption or None
     if args.new_seed:
-        changes["seed"] = (shot.seed + 7919) % 2**31
+        changes["seed"] = (shot.seed + 7919) % SEED_LIMIT
     if not changes:
         raise InputError(f"update_shot on {shot.id!r} changes nothing; give at least one field")
     board.shots[i] = shot.model_copy(update=changes)
@@ -97,7 +98,7 @@ class AddShotArgs(_Args):
     after: str | None = Field(description="shot id or position to insert after; null inserts at the start")
     intent: ShortText = Field(description="what the new shot shows, in the user's words")
     prompt: ShortText = Field(description="the new shot's prompt in the model's vocabulary")
-    seconds: float = Field(gt=0, le=600)
+    seconds: float = Field(gt=0, le=MAX_CLIP_SECONDS)
 
 
 def add_shot(args: AddShotArgs, board: Storyboard) -> Storyboard:

@@ -26,12 +26,12 @@ from longcut.agent.planner import PlanRequest
 from longcut.agent.shots import Runtime, chains, file_sha256, make_chain, take_problems
 from longcut.agent.state import Project, Revision, ShotVersion
 from longcut.agent.store import longcut_home
+from longcut.limits import PLAN_SHOT_SECONDS
 from longcut.tools.generate import GenerateImageArgs, generate_image
 from longcut.tools.timeline import render
 
 log = logging.getLogger(__name__)
 
-MAX_SHOT_SECONDS = 60.0  # long shots are split into continuous parts: finer resume, bounded review
 
 
 class TurnState(TypedDict, total=False):
@@ -67,7 +67,7 @@ def build_graph(rt: Runtime, checkpointer: SqliteSaver | None = None):
         supplied = {r.id: r.image or "" for r in project.references if r.source == "supplied"}
         result = rt.planner.plan(PlanRequest(
             request=project.request, seconds=project.seconds, vocabulary=rt.vocabulary,
-            supplied_refs=supplied, max_shot_seconds=MAX_SHOT_SECONDS, seed=project.seed))
+            supplied_refs=supplied, max_shot_seconds=PLAN_SHOT_SECONDS, seed=project.seed))
         known = {r.id: r for r in project.references}
         project.references = [known.get(r.id, r) for r in result.references]
         project.storyboard = result.storyboard

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from longcut.errors import LongcutError
+from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER, MAX_REFS
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +119,10 @@ class ServerConfig:
     """What the operator allows and how the queue behaves (``longcut serve`` flags)."""
 
     home: Path
-    models: tuple[str, ...] = ("tiny",)
-    planners: tuple[str, ...] = ("offline",)
+    models: tuple[str, ...] = (DEFAULT_MODEL,)
+    planners: tuple[str, ...] = (DEFAULT_PLANNER,)
     max_seconds: float = 600.0
-    max_references: int = 7
+    max_references: int = MAX_REFS
     max_active_jobs: int = 20  # queued + running, per token
     max_upload_bytes: int = 20 * 1024 * 1024
     max_uploads: int = 100  # stored uploads, per token
@@ -253,7 +254,7 @@ class JobStore:
             job_id, now = new_id(), time.time()
             if kind == "make":
                 db.execute("INSERT INTO sessions (name, owner, model, created) VALUES (?,?,?,?)",
-                           (session, owner, model or "tiny", now))
+                           (session, owner, model or DEFAULT_MODEL, now))
             db.execute("INSERT INTO jobs (id, owner, kind, status, request, request_hash, idem_key, session, created)"
                        " VALUES (?,?,?,?,?,?,?,?,?)", (job_id, owner, kind, "queued", body, digest, idem_key,
                                                         session, now))

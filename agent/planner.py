@@ -15,8 +15,6 @@ from pydantic import Field
 
 from longcut.agent.request_text import parse_seconds
 from longcut.agent.state import (
-    MAX_PROJECT_SECONDS,
-    MAX_REFS,
     Project,
     Reference,
     ShortText,
@@ -25,6 +23,7 @@ from longcut.agent.state import (
     check_video_seconds,
 )
 from longcut.errors import LongcutError
+from longcut.limits import DEFAULT_SECONDS, MAX_REFS, MAX_VIDEO_SECONDS, PLAN_SHOT_SECONDS
 from longcut.models.backends.capabilities import PromptVocabulary
 
 
@@ -57,7 +56,7 @@ class PlanRequest:
     seconds: float | None  # None: take it from the request text, else a default
     vocabulary: ModelVocabulary
     supplied_refs: dict[str, str] = field(default_factory=dict)  # --ref NAME=PATH: name -> file
-    max_shot_seconds: float = 60.0
+    max_shot_seconds: float = PLAN_SHOT_SECONDS
     seed: int = 0
 
 
@@ -65,7 +64,7 @@ class Plan(StrictModel):
     """What ``Planner.plan`` returns: the storyboard and the references it names."""
 
     rewritten_request: ShortText
-    seconds: float = Field(gt=0, le=MAX_PROJECT_SECONDS)
+    seconds: float = Field(gt=0, le=MAX_VIDEO_SECONDS)
     storyboard: Storyboard
     references: list[Reference] = Field(default_factory=list, max_length=MAX_REFS)
 
@@ -78,9 +77,6 @@ class PlannerUsage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     tool_errors: int = 0
-
-
-DEFAULT_SECONDS = 20.0  # length of a video whose request names none
 
 
 def video_seconds(seconds: float | None, request: str) -> float:

@@ -13,7 +13,6 @@ tools the OpenAI planner calls).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import re
@@ -30,8 +29,10 @@ from longcut.agent.lexicon import (
 from longcut.agent.planner import ModelVocabulary, Plan, PlannerUsage, PlanRequest, video_seconds
 from longcut.agent.prose import Subject, open_prompt, subject_phrase
 from longcut.agent.request_text import parse_title, shot_clauses
-from longcut.agent.state import MAX_REFS, Project, Reference, Shot, Storyboard, Transition, slugify
+from longcut.agent.state import Project, Reference, Shot, Storyboard, Transition, slugify
 from longcut.errors import InputError
+from longcut.limits import MAX_REFS
+from longcut.models.backends.base import derived_seed
 
 # the records the lexicon reads into:
 from longcut.models.world_vocab import ObjectAttributes, SceneAttributes
@@ -86,11 +87,6 @@ class _ShotDraft:
     setting: str | None = None  # the background in the request's words, as the story has it by this clause
     says_setting: bool = False  # the clause itself names the background
     light: str | None = None  # what an earlier event left ("at night"), until a new background is said
-
-
-def _seed_for(project_seed: int, index: int) -> int:
-    digest = hashlib.sha256(f"{project_seed}:{index}".encode()).digest()
-    return int.from_bytes(digest[:4], "little") % 2**31
 
 
 class _ClauseReader:
@@ -311,7 +307,7 @@ class OfflinePlanner:
                     id=f"s{len(shots) + 1}", intent=d.clause[:2000], prompt=_prompt(d, scene, grammar)[:2000],
                     seconds=part, refs=list(dict.fromkeys(d.refs)), continuous=continuous[i] or j > 0,
                     transition=transitions[i] if j == parts - 1 else Transition(),
-                    seed=_seed_for(req.seed, len(shots)),
+                    seed=derived_seed(req.seed, str(len(shots))),
                 ))
                 shot_subjects.append([s.key for s in d.subjects])
         refs = self._references(drafts, continuous, req, grammar)

@@ -38,7 +38,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from longcut import prompts
 from longcut.agent.edits import READ_TOOLS, board_view, edit_registry, storyboard_diff
 from longcut.agent.planner import (
-    DEFAULT_SECONDS,
     ModelVocabulary,
     Plan,
     PlannerError,
@@ -47,10 +46,7 @@ from longcut.agent.planner import (
 )
 from longcut.agent.request_text import parse_seconds
 from longcut.agent.state import (
-    MAX_PROJECT_SECONDS,
-    MAX_REFS,
     MAX_SHOTS,
-    MIN_PROJECT_SECONDS,
     Project,
     Reference,
     Shot,
@@ -61,6 +57,14 @@ from longcut.agent.state import (
     slugify,
 )
 from longcut.errors import InputError, LongcutError
+from longcut.limits import (
+    DEFAULT_SECONDS,
+    MAX_PROMPT_CHARS,
+    MAX_REFS,
+    MAX_VIDEO_SECONDS,
+    MIN_VIDEO_SECONDS,
+)
+from longcut.models.backends.base import derived_seed
 from longcut.tools.filters import check_drawable
 
 log = logging.getLogger(__name__)
@@ -68,7 +72,6 @@ log = logging.getLogger(__name__)
 API_KEY_ENV = ("LONGCUT_OPENAI_API_KEY", "OPENAI_API_KEY")
 LOCAL_API_KEY = "not-needed"  # local servers ignore the key, but the client insists on one
 DEFAULT_TRANSITION_SECONDS = 0.5
-MAX_PROMPT_CHARS = 2000  # ShortText
 
 
 class LLMEndpointError(LongcutError):
@@ -241,7 +244,7 @@ def _shot(i: int, s: LLMShot, alias: dict[str, str | None], seed: int, last: boo
             continuous=s.continuous and i > 0,
             transition=_transition(s.transition, s.transition_seconds, last=last),
             caption=(s.caption or "").strip() or None,
-            seed=(seed + i) % 2**31,
+            seed=derived_seed(seed, str(i)),  # as the offline planner seeds shot i
         )
     except ValidationError as err:
         raise DraftProblem(f"shot {i + 1}: {_problems(err)}") from None
@@ -258,9 +261,9 @@ def target_seconds(req: PlanRequest) -> float | None:
 def draft_to_plan(draft: LLMPlan, req: PlanRequest) -> Plan:
     """Validate an LLM draft into a ``Plan``, fixing what is safe; ``DraftProblem`` otherwise."""
     target = target_seconds(req) or draft.seconds
-    if not MIN_PROJECT_SECONDS <= target <= MAX_PROJECT_SECONDS:
-        raise DraftProblem(f"'seconds' is {target}; it must be at least {MIN_PROJECT_SECONDS:g} and at most "
-                           f"{MAX_PROJECT_SECONDS:g}")
+    if not MIN_VIDEO_SECONDS <= target <= MAX_VIDEO_SECONDS:
+        raise DraftProblem(f"'seconds' is {target}; it must be at least {MIN_VIDEO_SECONDS:g} and at most "
+                           f"{MAX_VIDEO_SECONDS:g}")
     if not draft.shots:
         raise DraftProblem("'shots' is empty; give at least one shot")
     bad = [i + 1 for i, s in enumerate(draft.shots) if not s.seconds > 0]

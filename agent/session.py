@@ -51,6 +51,7 @@ from longcut.agent.state import (
 from longcut.agent.store import ProjectStore
 from longcut.agent.vocabulary import vocabulary_for
 from longcut.errors import InputError
+from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER, PLANNERS, offered
 from longcut.models.backends.base import VideoModel
 from longcut.tools.images import read_image_file
 from longcut.tools.media import probe
@@ -77,9 +78,9 @@ class SessionBusy(InputError):
 class Options:
     """How to run turns: which model and planner, and where events go."""
 
-    model: str = "tiny"
+    model: str = DEFAULT_MODEL
     weights: Path | None = None  # local weights folder for ``model`` (diffusers backends)
-    planner: str = "offline"
+    planner: str = DEFAULT_PLANNER
     base_url: str | None = None  # OpenAI-compatible endpoint
     llm_model: str = "gpt-4o-mini"
     max_tries: int = DEFAULT_MAX_TRIES
@@ -105,7 +106,7 @@ class TurnResult:
 def _planner(opts: Options) -> Planner:
     if opts.planner_impl is not None:
         return opts.planner_impl
-    if opts.planner == "offline":
+    if offered("planner", opts.planner, PLANNERS) == "offline":
         from longcut.agent.planner_offline import OfflinePlanner
 
         return OfflinePlanner()
@@ -113,7 +114,7 @@ def _planner(opts: Options) -> Planner:
         from longcut.agent.planner_openai import OpenAIPlanner
 
         return OpenAIPlanner(base_url=opts.base_url, model=opts.llm_model)
-    raise InputError(f"unknown planner {opts.planner!r}; use 'offline' or 'openai'")
+    raise AssertionError(f"planner {opts.planner!r} is in PLANNERS but has no constructor here")
 
 
 def _runtime(store: ProjectStore, opts: Options, model_name: str) -> Runtime:

@@ -24,14 +24,8 @@ from longcut.agent.planner import ModelVocabulary, Planner
 from longcut.agent.state import Project, Shot, ShotCheck, ShotVersion, Storyboard, shot_key
 from longcut.agent.store import ProjectStore
 from longcut.errors import LongcutError
-from longcut.models.backends.base import VideoModel
-from longcut.tools.generate import (
-    MAX_CANDIDATES,
-    GenerateClipArgs,
-    clip_is_complete,
-    derived_seed,
-    generate_clip,
-)
+from longcut.models.backends.base import VideoModel, derived_seed
+from longcut.tools.generate import MAX_CANDIDATES, GenerateClipArgs, clip_is_complete, generate_clip
 from longcut.tools.paths import atomic_output
 from longcut.tools.review import (
     ADHERENCE_SECONDS,

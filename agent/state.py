@@ -31,20 +31,26 @@ from pydantic import (
 )
 
 from longcut.errors import InputError
+from longcut.limits import (
+    DEFAULT_MODEL,
+    DEFAULT_PLANNER,
+    MAX_REFS,
+    MAX_REQUEST_CHARS,
+    MAX_VIDEO_SECONDS,
+    MIN_VIDEO_SECONDS,
+    PLANNERS,
+    SEED_LIMIT,
+)
 from longcut.tools.overlay_text import check_overlay_text
 
 SCHEMA_VERSION = 1
 MAX_SHOTS = 200
-MAX_REFS = 7
-MAX_PROJECT_SECONDS = 3600.0
-MIN_PROJECT_SECONDS = 1.0  # the shortest video a request may ask for (CLI, API and planners: check_video_seconds)
-MAX_REQUEST_CHARS = 2000
-SEED_LIMIT = 2**31  # seeds are in [0, SEED_LIMIT)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 ShortText = Annotated[str, StringConstraints(max_length=MAX_REQUEST_CHARS)]
 Caption = Annotated[ShortText, AfterValidator(check_overlay_text)]  # a title or caption, drawn over the video
 
+PlannerName = Literal[PLANNERS]  # type: ignore[valid-type]  # Literal of a tuple: each of its strings
 TransitionKind = Literal["cut", "fade", "dissolve", "wipeleft", "wiperight", "slideleft", "slideright", "circleopen", "fadeblack"]
 
 
@@ -111,8 +117,8 @@ class Reference(StrictModel):
 
 def check_video_seconds(seconds: float, what: str = "seconds") -> float:
     """``seconds`` if it is a video length we make, else a clear ``InputError`` (NaN included)."""
-    if not MIN_PROJECT_SECONDS <= seconds <= MAX_PROJECT_SECONDS:
-        raise InputError(f"{what} must be between {MIN_PROJECT_SECONDS:g} and {MAX_PROJECT_SECONDS:g} "
+    if not MIN_VIDEO_SECONDS <= seconds <= MAX_VIDEO_SECONDS:
+        raise InputError(f"{what} must be between {MIN_VIDEO_SECONDS:g} and {MAX_VIDEO_SECONDS:g} "
                          f"seconds, got {seconds:g}")
     return seconds
 
@@ -123,7 +129,7 @@ class Shot(StrictModel):
     id: Slug
     intent: ShortText  # the user's words for this shot
     prompt: ShortText  # rewritten into the model's vocabulary
-    seconds: float = Field(gt=0.0, le=MAX_PROJECT_SECONDS)
+    seconds: float = Field(gt=0.0, le=MAX_VIDEO_SECONDS)  # a draft shot; planners split it into parts of 60 s
     refs: list[Slug] = Field(default_factory=list, max_length=MAX_REFS)
     continuous: bool = False  # extend the previous shot's latent history instead of cutting
     transition: Transition = Field(default_factory=Transition)  # into the next shot
@@ -233,9 +239,9 @@ class Project(StrictModel):
     schema_version: int = SCHEMA_VERSION
     name: Slug
     request: ShortText
-    seconds: float = Field(gt=0.0, le=MAX_PROJECT_SECONDS)
-    model: str = "tiny"
-    planner: Literal["offline", "openai"] = "offline"
+    seconds: float = Field(gt=0.0, le=MAX_VIDEO_SECONDS)
+    model: str = DEFAULT_MODEL
+    planner: PlannerName = DEFAULT_PLANNER
     seed: int = Field(0, ge=0, lt=SEED_LIMIT)
     music: str | None = None  # relative path of the music file inside the project
     storyboard: Storyboard | None = None

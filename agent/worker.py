@@ -31,6 +31,7 @@ from typing import Any
 
 from longcut.agent.jobs import Job, JobStore, ServerConfig
 from longcut.errors import InputError, LongcutError
+from longcut.limits import offered
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +123,7 @@ def _execute_turn(job: Job, store: JobStore, cfg: ServerConfig, listener, sessio
 
     req = job.request
     model = req["model"] if job.kind == "make" else sessions.store.load(job.session).model
-    if model not in cfg.models:
-        raise InputError(f"model {model!r} is no longer offered by this server; allowed: {', '.join(cfg.models)}")
+    offered("model", model, cfg.models, "models")  # the server may have dropped it since the job was queued
     opts = Options(model=model, planner=req["planner"], base_url=os.environ.get("LONGCUT_OPENAI_BASE_URL"),
                    listeners=[listener], video_model=load_backend(model), cancel=listener.stop,
                    cut_fallback=not req.get("keep_continuity", False))  # jobs queued before the option: default

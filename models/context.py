@@ -28,8 +28,9 @@ import torch
 import torch.nn.functional as F
 
 from longcut.errors import InputError
-
-MAX_REFS = 7
+from longcut.limits import (
+    MAX_REFS,  # also sizes the DiT's kind embeddings: changing it needs new weights
+)
 
 # Token kinds (the DiT adds a learned embedding per kind).
 KIND_TARGET = 0

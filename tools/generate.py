@@ -19,7 +19,6 @@ exactly as it would have continued its own chunk), and that seed is recorded.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -30,7 +29,15 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from longcut.errors import InputError
-from longcut.models.backends.base import Chunk, ClipRequest, History, VideoModel, history_path_for
+from longcut.limits import MAX_CLIP_SECONDS, MAX_REFS, SEED_LIMIT
+from longcut.models.backends.base import (
+    Chunk,
+    ClipRequest,
+    History,
+    VideoModel,
+    derived_seed,
+    history_path_for,
+)
 from longcut.tools.images import read_rgb_array
 from longcut.tools.media import VideoWriter
 from longcut.tools.paths import ProjectFolder, atomic_output
@@ -48,9 +55,9 @@ class GenerateClipArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prompt: str = Field(min_length=1, max_length=2000, description="what the clip shows, in the model's vocabulary")
-    seconds: float = Field(gt=0, le=600, description="length of the clip in seconds")
-    seed: int = Field(0, ge=0, lt=2**31)
-    refs: list[str] = Field(default_factory=list, max_length=7, description="reference images (project paths)")
+    seconds: float = Field(gt=0, le=MAX_CLIP_SECONDS, description="length of the clip in seconds")
+    seed: int = Field(0, ge=0, lt=SEED_LIMIT)
+    refs: list[str] = Field(default_factory=list, max_length=MAX_REFS, description="reference images (project paths)")
     continue_from: str | None = Field(None, description="a clip made by generate_clip to extend seamlessly")
     out: str = Field(description="output .mp4 path inside the project")
     candidates: int = Field(1, ge=1, le=MAX_CANDIDATES,
@@ -77,11 +84,6 @@ class ClipResult(BaseModel):
 def load_reference(project: ProjectFolder, user_path: str) -> np.ndarray:
     """A reference image from the project as uint8 (h, w, 3); a non-image is a clear error."""
     return read_rgb_array(project.resolve(user_path), f"reference {user_path!r}")
-
-
-def derived_seed(seed: int, salt: str) -> int:
-    """A seed derived from ``seed`` and ``salt``: stable across runs and machines, in [0, 2**31)."""
-    return int.from_bytes(hashlib.sha256(f"{seed}:{salt}".encode()).digest()[:4], "little") % 2**31
 
 
 def candidate_seeds(seed: int, n: int) -> list[int]:
@@ -230,7 +232,7 @@ class GenerateImageArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prompt: str = Field(min_length=1, max_length=2000)
-    seed: int = Field(0, ge=0, lt=2**31)
+    seed: int = Field(0, ge=0, lt=SEED_LIMIT)
     out: str = Field(description="output .png path inside the project")
 
 

@@ -14,6 +14,7 @@ import logging
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from longcut.limits import MAX_CLIP_SECONDS
 from longcut.models.backends.capabilities import Expectation, PromptReader
 from longcut.tools.media import probe, read_frames
 from longcut.tools.paths import ProjectFolder
@@ -36,7 +37,7 @@ class ReviewArgs(BaseModel):
 
     file: str = Field(description="the shot's .mp4 inside the project")
     prompt: str = Field(max_length=2000)
-    seconds: float = Field(gt=0, le=3600)
+    seconds: float = Field(gt=0, le=MAX_CLIP_SECONDS)
     chunk_frames: int | None = Field(None, ge=2, description="frames per generated chunk, for the seam check")
     chunk_starts: list[int] = Field(default_factory=list, max_length=100_000,
                                     description="frames where a new chunk begins (generate_clip's chunk_starts); "

@@ -11,6 +11,7 @@ length of the video.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -24,10 +25,8 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from longcut.errors import InputError
+from longcut.limits import MAX_CLIP_SECONDS, MAX_PROMPT_CHARS, SEED_LIMIT
 from longcut.models.backends.capabilities import PromptReader, PromptVocabulary
-
-MAX_PROMPT_CHARS = 2000
-MAX_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -62,8 +61,8 @@ class ClipRequest:
             raise InputError(f"prompt must be a string of at most {MAX_PROMPT_CHARS} characters")
         if not (isinstance(self.seconds, int | float) and math.isfinite(self.seconds)):
             raise InputError(f"seconds must be a finite number, got {self.seconds!r}")
-        if not 0 < self.seconds <= MAX_SECONDS:
-            raise InputError(f"seconds must be in (0, {MAX_SECONDS:g}], got {self.seconds!r}")
+        if not 0 < self.seconds <= MAX_CLIP_SECONDS:
+            raise InputError(f"seconds must be in (0, {MAX_CLIP_SECONDS:g}], got {self.seconds!r}")
         if self.seed < 0:
             raise InputError(f"seed must be >= 0, got {self.seed!r}")
         for i, ref in enumerate(self.references):
@@ -166,3 +165,46 @@ def history_path_for(video: Path) -> Path:
     """Where the latent ``History`` of a generated clip is kept: next to the video."""
     video = Path(video)
     return video.with_name(video.name + ".history.safetensors")
+
+
+# ───────────────────────────── seeds and chunk plans ─────────────────────────────
+# Every backend and the agent derive seeds and split a shot into chunks here,
+# so a shot's noise and its chunk boundaries never depend on who asked.
+
+
+def derived_seed(seed: int, salt: str) -> int:
+    """A seed derived from ``seed`` and ``salt`` (a shot's index, a retry, an opening candidate).
+
+    Stable across runs and machines, in [0, ``SEED_LIMIT``).
+    """
+    return int.from_bytes(hashlib.sha256(f"{seed}:{salt}".encode()).digest()[:4], "little") % SEED_LIMIT
+
+
+def position_seed(seed: int, position: int) -> int:
+    """A 63-bit generator seed from (request seed, latent position in the shot).
+
+    Chunks seed their noise by where they start, so they do not depend on each
+    other's RNG and a resumed or extended shot draws the same noise.
+    """
+    digest = hashlib.blake2b(f"{seed}:{position}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & ((1 << 63) - 1)
+
+
+def latent_count(seconds: float, fps: int, frames_per_latent: int, fresh: bool) -> int:
+    """Latent frames for ``seconds`` of video from a causal VAE (a fresh shot's frame 0 has a latent of its own)."""
+    frames = math.ceil(seconds * fps - 1e-9)
+    if fresh:
+        return 1 + math.ceil(max(frames - 1, 0) / frames_per_latent)
+    return math.ceil(frames / frames_per_latent)
+
+
+def chunk_plan(total_latents: int, first: int, rest: int) -> list[int]:
+    """New latent frames per chunk: ``first`` for the opening chunk, ``rest`` for each after it, the last one short."""
+    if first < 1 or rest < 1:
+        raise InputError(f"chunks must make at least one latent frame; got first={first}, rest={rest}")
+    plan: list[int] = []
+    while total_latents > 0:
+        n = min(total_latents, rest if plan else first)
+        plan.append(n)
+        total_latents -= n
+    return plan

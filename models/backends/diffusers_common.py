@@ -26,7 +26,6 @@ import abc
 import hashlib
 import importlib.util
 import json
-import math
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,7 +35,16 @@ import numpy as np
 import torch
 
 from longcut.errors import InputError, LongcutError
-from longcut.models.backends.base import Chunk, ClipRequest, History, ModelInfo, StepCallback
+from longcut.models.backends.base import (
+    Chunk,
+    ClipRequest,
+    History,
+    ModelInfo,
+    StepCallback,
+    chunk_plan,
+    latent_count,
+    position_seed,
+)
 
 OFFLOAD_MODES = ("auto", "none", "model", "sequential")
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -269,19 +277,8 @@ def plan_windows(total_latents: int, window_latents: int, prefix_latents: int, f
     """
     if window_latents <= prefix_latents:
         raise InputError(f"a window of {window_latents} latent frames leaves no room after {prefix_latents} of history")
-    plan, first = [], fresh
-    while total_latents > 0:
-        n = min(total_latents, window_latents if first else window_latents - prefix_latents)
-        plan.append(n)
-        total_latents -= n
-        first = False
-    return plan
-
-
-def mix_seed(seed: int, position: int) -> int:
-    """A 63-bit seed from (request seed, latent position in the shot): windows do not depend on each other's RNG."""
-    digest = hashlib.blake2b(f"{seed}:{position}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") & ((1 << 63) - 1)
+    rest = window_latents - prefix_latents
+    return chunk_plan(total_latents, window_latents if fresh else rest, rest)
 
 
 def to_uint8_frames(video: np.ndarray) -> np.ndarray:
@@ -395,7 +392,7 @@ class WindowedDiffusersModel(abc.ABC):
         """One uint8 (h, w, 3) image: a one-frame generation."""
         request = ClipRequest(prompt, 1.0 / self.fps, seed=seed, references=references)
         request.check_refs(self.info)
-        window = Window(prompt, 1, None, None, references, mix_seed(seed, 0), self.steps, self.guidance)
+        window = Window(prompt, 1, None, None, references, position_seed(seed, 0), self.steps, self.guidance)
         frames, _ = self._run_window(window, None)
         return frames[0]
 
@@ -425,8 +422,7 @@ class WindowedDiffusersModel(abc.ABC):
 
     def total_latents(self, seconds: float, fresh: bool) -> int:
         """Latent frames for ``seconds`` of video."""
-        frames = math.ceil(seconds * self.fps - 1e-9)
-        return 1 + math.ceil(max(frames - 1, 0) / self.t_scale) if fresh else math.ceil(frames / self.t_scale)
+        return latent_count(seconds, self.fps, self.t_scale, fresh)
 
     def _windows(self, request: ClipRequest, history: History | None, on_step: StepCallback | None) -> Iterator[Chunk]:
         steps = request.steps if request.steps is not None else self.steps
@@ -443,7 +439,7 @@ class WindowedDiffusersModel(abc.ABC):
                     cond = history.extra["tail"].numpy()[-(1 + self.t_scale * (k - 1)):]
             n_lat = n_new + (0 if prefix is None else prefix.shape[2])
             window = Window(request.prompt, 1 + self.t_scale * (n_lat - 1), prefix, cond, request.references,
-                            mix_seed(request.seed, done), steps, guidance)
+                            position_seed(request.seed, done), steps, guidance)
             frames, latents = self._run_window(window, on_step)  # all frames of the window; 1 c n_lat h w
             start = 0 if history is None else history.frames_done
             if prefix is not None:

@@ -16,7 +16,6 @@ per latent. A shot of ``s`` seconds gets at least ``ceil(s · fps)`` frames.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +23,16 @@ import numpy as np
 import torch
 
 from longcut.errors import InputError, LongcutError
-from longcut.models.backends.base import Chunk, ClipRequest, History, ModelInfo, StepCallback
+from longcut.models.backends.base import (
+    Chunk,
+    ClipRequest,
+    History,
+    ModelInfo,
+    StepCallback,
+    chunk_plan,
+    latent_count,
+    position_seed,
+)
 from longcut.models.context import MAX_REFS, pack_context
 from longcut.models.dit import DiT, DiTCond, load_dit
 from longcut.models.sampler import SamplerSettings, sample_euler
@@ -39,12 +47,6 @@ T_GROUP = 4  # frames per latent frame after frame 0 (the VAE's)
 SHIPPED = SamplerSettings(steps=8, guidance=3.0, shift=3.0)  # shift 3: colour 0.72 vs 0.60 on 40 held-out prompts, the rest level
 CHUNK_LATENTS = 4  # 16 frames = 2 s per chunk
 HISTORY_NOISE = 0.05  # history is noise-augmented a little, as in training
-
-
-def _mix_seed(seed: int, position: int) -> int:
-    """A 63-bit seed from (request seed, latent position in the shot)."""
-    h = hashlib.blake2b(f"{seed}:{position}".encode(), digest_size=8).digest()
-    return int.from_bytes(h, "little") & ((1 << 63) - 1)
 
 
 def _hash_state(*modules: torch.nn.Module) -> str:
@@ -125,16 +127,8 @@ class TinyVideoModel:
 
     def plan_latents(self, seconds: float, fresh: bool) -> list[int]:
         """Latent frames per chunk for ``seconds`` of video."""
-        frames = math.ceil(seconds * FPS - 1e-9)
-        total = 1 + math.ceil(max(frames - 1, 0) / T_GROUP) if fresh else math.ceil(frames / T_GROUP)
-        plan = []
-        first = True
-        while total > 0:
-            n = min(total, self.chunk_latents + (1 if fresh and first else 0))
-            plan.append(n)
-            total -= n
-            first = False
-        return plan
+        first = self.chunk_latents + (1 if fresh else 0)  # a fresh shot's frame 0 has its own latent
+        return chunk_plan(latent_count(seconds, FPS, T_GROUP, fresh), first, self.chunk_latents)
 
     def _text(self, prompt: str) -> tuple[torch.Tensor, torch.Tensor]:
         if self._text_encoder is None:
@@ -177,7 +171,7 @@ class TinyVideoModel:
         # 3. chunk loop: sample latents, decode with the causal cache, extend history
         for index, n_lat in enumerate(plan):
             done = 0 if history is None else 1 + (history.frames_done - 1) // T_GROUP
-            gen = torch.Generator().manual_seed(_mix_seed(request.seed, done))
+            gen = torch.Generator().manual_seed(position_seed(request.seed, done))
             cond = self._cond(text, mask, refs, history, done, gen)
             noise = torch.randn(1, cfg.latent_channels, n_lat, cfg.latent_size, cfg.latent_size, generator=gen)
             latents = sample_euler(self.dit, noise, cond, settings, uncond=cond.without_text(), on_step=on_step)

@@ -7,7 +7,6 @@ import pytest
 
 from longcut.agent.edits import edit_registry
 from longcut.agent.planner import (
-    DEFAULT_SECONDS,
     ModelVocabulary,
     Planner,
     PlannerError,
@@ -22,6 +21,7 @@ from longcut.agent.planner_openai import (
 )
 from longcut.agent.state import MAX_REFS, Project, Shot, Storyboard, Transition
 from longcut.errors import InputError, LongcutError
+from longcut.limits import DEFAULT_SECONDS
 
 from tests.fake_openai import (
     FakeOpenAI,

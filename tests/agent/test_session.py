@@ -100,8 +100,7 @@ class WrongByTryModel(WorldOracleModel):
 
 
 def test_progress_never_goes_back_on_a_retry_and_names_the_try(sessions):
-    bad = OfflinePlanner(use_embeddings=False).plan(__import__("longcut.agent.planner", fromlist=["PlanRequest"]).PlanRequest(
-        request=REQUEST, seconds=None, vocabulary=None)).storyboard.shots[2].prompt  # type: ignore[arg-type]
+    bad = world_board(REQUEST, None).shots[2].prompt
     events = []
     sessions.make(REQUEST, name="ball", opts=opts(WorldOracleModel(fail_prompts={bad}), listeners=[events.append]))
     percents = [e.percent for e in events]
