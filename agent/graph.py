@@ -119,7 +119,7 @@ def build_graph(rt: Runtime, checkpointer: SqliteSaver | None = None):
             if not v.passed and item["chosen"]:
                 failed.append(f"{v.shot_id} ({take_problems(v)})")
         if failed:
-            project.note("review", f"kept after {rt.max_tries} tries despite failed checks: {'; '.join(failed)}")
+            project.note("review", f"kept after {rt.retry.max_tries} tries despite failed checks: {'; '.join(failed)}")
         rt.store.save(project)
         rt.events.emit("review", "all shots pass their checks" if not failed else f"{len(failed)} shots failed checks",
                        1.0, data={"failed": failed})

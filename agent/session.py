@@ -36,7 +36,9 @@ from longcut.agent.planner import Planner, video_seconds
 from longcut.agent.shots import (
     DEFAULT_CANDIDATES,
     DEFAULT_MAX_TRIES,
+    DEFAULT_REWRITE_AFTER,
     Cancelled,
+    RetryPolicy,
     Runtime,
     file_sha256,
 )
@@ -84,6 +86,7 @@ class Options:
     base_url: str | None = None  # OpenAI-compatible endpoint
     llm_model: str = "gpt-4o-mini"
     max_tries: int = DEFAULT_MAX_TRIES
+    rewrite_after: int = DEFAULT_REWRITE_AFTER  # failed tries before the planner rewrites the prompt; 0: never
     candidates: int = DEFAULT_CANDIDATES  # opening chunks tried per take when the evaluator can judge them; 1 = off
     cut_fallback: bool = True  # a continuous shot's last try starts fresh when extending failed (shots.extends_take)
     listeners: list[Callable[[Event], None]] = field(default_factory=list)
@@ -125,8 +128,8 @@ def _runtime(store: ProjectStore, opts: Options, model_name: str) -> Runtime:
 
         model = load_backend(model_name, opts.weights)
     return Runtime(store=store, model=model, planner=_planner(opts), vocabulary=vocabulary_for(model.info),
-                   events=EventSink(opts.listeners), max_tries=opts.max_tries, candidates=opts.candidates,
-                   cut_fallback=opts.cut_fallback,
+                   events=EventSink(opts.listeners), candidates=opts.candidates,
+                   retry=RetryPolicy(opts.max_tries, opts.rewrite_after, opts.cut_fallback),
                    cancel=opts.cancel if opts.cancel is not None else threading.Event())
 
 

@@ -23,7 +23,7 @@ from longcut.agent.events import EventSink
 from longcut.agent.planner import ModelVocabulary, Planner
 from longcut.agent.state import Project, Shot, ShotCheck, ShotVersion, Storyboard, shot_key
 from longcut.agent.store import ProjectStore
-from longcut.errors import LongcutError
+from longcut.errors import InputError, LongcutError
 from longcut.models.backends.base import VideoModel, derived_seed
 from longcut.tools.generate import MAX_CANDIDATES, GenerateClipArgs, clip_is_complete, generate_clip
 from longcut.tools.paths import atomic_output
@@ -38,11 +38,41 @@ from longcut.tools.review import (
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_TRIES = 3
+DEFAULT_REWRITE_AFTER = 2  # failed tries after which the planner rewrites the prompt
 DEFAULT_CANDIDATES = 4  # opening chunks tried per take when the evaluator can judge them (tools/generate.py)
 
 
 class Cancelled(LongcutError):
     """The job was cancelled; partial takes were discarded."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a shot that fails its review is tried again.
+
+    ``max_tries`` tries with new seeds; once ``rewrite_after`` of them have
+    failed the planner rewrites the prompt for the rest (0: never); with
+    ``cut_fallback`` a continuous shot whose extensions all failed gets one
+    more, fresh, try (``try_plan``).
+    """
+
+    max_tries: int = DEFAULT_MAX_TRIES
+    rewrite_after: int = DEFAULT_REWRITE_AFTER
+    cut_fallback: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_tries < 1:
+            raise InputError(f"max_tries must be at least 1, got {self.max_tries!r}")
+        if self.rewrite_after < 0:
+            raise InputError(f"rewrite_after must be 0 (never) or more, got {self.rewrite_after!r}")
+
+    def rewrites_at(self, attempt: int) -> bool:
+        """Whether try ``attempt`` (from 1) is the one that first uses a rewritten prompt."""
+        return self.rewrite_after > 0 and attempt == self.rewrite_after + 1
+
+    def tries(self, shot: Shot, prev: ShotVersion | None) -> list[bool]:
+        """Per try of ``shot``, whether it extends ``prev`` (see ``try_plan``)."""
+        return try_plan(shot, prev, self.max_tries, self.cut_fallback)
 
 
 @dataclass
@@ -54,9 +84,8 @@ class Runtime:
     planner: Planner
     vocabulary: ModelVocabulary
     events: EventSink = field(default_factory=EventSink)
-    max_tries: int = DEFAULT_MAX_TRIES
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     candidates: int = DEFAULT_CANDIDATES
-    cut_fallback: bool = True  # a continuous shot whose extensions all failed gets one fresh try (try_plan)
     cancel: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _progress: dict[str, float] = field(default_factory=dict)  # shot id -> fraction generated
@@ -213,7 +242,7 @@ def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev
     prompt = shot.prompt
     take: ShotVersion | None = None
     outcomes: list[TakeOutcome] = []
-    for attempt, extend in enumerate(try_plan(shot, prev, rt.max_tries, rt.cut_fallback), start=1):
+    for attempt, extend in enumerate(rt.retry.tries(shot, prev), start=1):
         record = _record_path(folder.root, shot.id, key, attempt)
         found = _load_take(record)
         generated = found is None or (turn is not None and found.turn == turn)
@@ -221,7 +250,7 @@ def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev
             take = found
         else:
             rt.check_cancel()
-            if attempt == 3 and take is not None:  # second failure: ask the planner for a new prompt
+            if rt.retry.rewrites_at(attempt) and take is not None:  # enough failures: ask for a new prompt
                 prompt = rt.planner.rewrite_failed(shot.intent, shot.prompt, take_problems(take), rt.vocabulary)
             cut = shot.continuous and prev is not None and not extend
             if cut:

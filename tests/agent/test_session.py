@@ -85,6 +85,30 @@ def test_failed_shots_are_retried_then_rewritten(sessions):
     assert take.passed and res.revision.regenerated == ["s1"]
 
 
+@pytest.mark.parametrize("max_tries, rewrite_after, rewritten_from", [(3, 1, 2), (4, 2, 3), (3, 0, None)])
+def test_the_retry_policy_says_when_the_prompt_is_rewritten(sessions, max_tries, rewrite_after, rewritten_from):
+    bad = world_board("a small red star moves left", 4).shots[0].prompt
+    model = WorldOracleModel(fail_prompts={bad})
+    sessions.make("a small red star moves left", name="star", seconds=4,
+                  opts=opts(model, max_tries=max_tries, rewrite_after=rewrite_after))
+    prompts = [c.prompt for c in model.calls]
+    n_bad = len(prompts) if rewritten_from is None else rewritten_from - 1
+    assert prompts[:n_bad] == [bad] * n_bad  # tries before the rewrite keep the shot's prompt
+    if rewritten_from is None:
+        assert len(prompts) == max_tries  # never rewritten: every try fails
+    else:
+        assert prompts[n_bad] != bad and len(prompts) == rewritten_from  # the rewritten prompt passes
+
+
+def test_a_retry_policy_refuses_nonsense():
+    from longcut.agent.shots import RetryPolicy
+
+    with pytest.raises(InputError, match="max_tries"):
+        RetryPolicy(max_tries=0)
+    with pytest.raises(InputError, match="rewrite_after"):
+        RetryPolicy(rewrite_after=-1)
+
+
 class WrongByTryModel(WorldOracleModel):
     """Renders attribute overrides by call number: the tries of one shot fail in different ways."""
 
