@@ -18,7 +18,7 @@ _CHECKS: list[str] = [
     "longcut.agent.cli_doctor:_python_check",
     "longcut.agent.cli_doctor:_torch_check",
     "longcut.tools.runner:doctor_check",
-    "longcut.models.backends.diffusers_common:doctor_check",
+    "longcut.models.backends.diffusers.common:doctor_check",
 ]
 
 

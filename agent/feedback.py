@@ -18,7 +18,7 @@ from longcut.agent.request_text import QUOTED_RE, quoted
 from longcut.agent.state import Storyboard
 from longcut.errors import InputError
 from longcut.models.backends.capabilities import PromptVocabulary
-from longcut.models.world_vocab import SceneAttributes  # the records the lexicon reads into
+from longcut.models.world.vocab import SceneAttributes  # the records the lexicon reads into
 
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
             "eighth": 8, "ninth": 9, "tenth": 10, "opening": 1, "1st": 1, "2nd": 2, "3rd": 3}

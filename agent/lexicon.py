@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from longcut.models.world_capabilities import WORLD_VOCABULARY
+from longcut.models.world.capabilities import WORLD_VOCABULARY
 
 Category = str  # "colour", "shape", "size", "pattern", "motion", "speed", "background", "event"
 

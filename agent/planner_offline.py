@@ -35,7 +35,7 @@ from longcut.limits import MAX_REFS
 from longcut.models.backends.base import derived_seed
 
 # the records the lexicon reads into:
-from longcut.models.world_vocab import ObjectAttributes, SceneAttributes
+from longcut.models.world.vocab import ObjectAttributes, SceneAttributes
 from longcut.tools.filters import check_drawable
 from longcut.tools.overlay_text import check_overlay_text
 

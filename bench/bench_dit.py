@@ -144,7 +144,8 @@ def bench_memory(quick: bool) -> dict:
 
 def bench_adherence(n: int) -> dict:
     """Per-attribute accuracy on ``n`` canonical captions of unseen scenes (2 s clips)."""
-    from longcut.models import evaluate, world
+    from longcut.models.world import evaluate
+    from longcut.models.world import scene as world
 
     backend = make_backend(random_ok=False)
     scenes = eval_scenes(n)
@@ -158,7 +159,8 @@ def bench_adherence(n: int) -> dict:
 
 def bench_seams(n: int, seconds: float) -> dict:
     """Seam ratio across chunk boundaries of extended shots."""
-    from longcut.models import evaluate, world
+    from longcut.models.world import evaluate
+    from longcut.models.world import scene as world
 
     backend = make_backend(random_ok=False)
     chunk = backend.info.chunk_frames
@@ -180,7 +182,7 @@ def _seam_vs_latent_step(frames: np.ndarray, chunk: int) -> float:
     takes that step out, leaving what the DiT adds where one chunk meets the
     next (1.0: nothing).
     """
-    from longcut.models import evaluate
+    from longcut.models.world import evaluate
 
     # a fresh tiny clip: frame 0 alone, then chunks of `chunk` frames made of T_GROUP-frame latents
     return evaluate.seam_vs_latent_step(frames, range(1 + chunk, len(frames), chunk), range(1, len(frames), T_GROUP))
@@ -194,7 +196,8 @@ def drift_testable(scene, seconds: float) -> bool:
     that the world itself has carried off-frame at the end cannot be read
     there, so neither measures the model.
     """
-    from longcut.models import evaluate, world
+    from longcut.models.world import evaluate
+    from longcut.models.world import scene as world
 
     if scene.event is not None:
         return False
@@ -209,7 +212,8 @@ def bench_drift(n: int, seconds: float) -> dict:
 
     Only scenes where the truth keeps both still (``drift_testable``).
     """
-    from longcut.models import evaluate, world
+    from longcut.models.world import evaluate
+    from longcut.models.world import scene as world
 
     backend = make_backend(random_ok=False)
     bg, same = [], []
@@ -232,7 +236,7 @@ def bench_drift(n: int, seconds: float) -> dict:
 
 
 def _surface_read(frames: np.ndarray) -> tuple | None:
-    from longcut.models import evaluate
+    from longcut.models.world import evaluate
 
     r = evaluate.read_clip(frames)
     return (r.objects[0].pattern, r.objects[0].colour, r.objects[0].pattern_colour) if r.objects else None
@@ -240,7 +244,8 @@ def _surface_read(frames: np.ndarray) -> tuple | None:
 
 def bench_refs(n: int, seconds: float) -> dict:
     """Patterned reference objects: pattern + colours read right at the start and after ``seconds``."""
-    from longcut.models import evaluate, world
+    from longcut.models.world import evaluate
+    from longcut.models.world import scene as world
 
     backend = make_backend(random_ok=False)
     start_ok, end_ok, fid0, fid1 = [], [], [], []

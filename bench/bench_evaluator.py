@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from longcut.models.evaluate import read_clip
-from longcut.models.evaluate_validate import CONDITIONS, SEED0, validate
-from longcut.models.world import FPS, FRAME_SIZE, render_frames, sample_scene
+from longcut.models.world.evaluate import read_clip
+from longcut.models.world.evaluate_validate import CONDITIONS, SEED0, validate
+from longcut.models.world.scene import FPS, FRAME_SIZE, render_frames, sample_scene
 
 REQUIRED = ("background", "colour", "shape", "size", "pattern", "pattern_colour", "motion")
 

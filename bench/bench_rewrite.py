@@ -29,9 +29,9 @@ from longcut.agent.lexicon import CATEGORY_WORDS, EmbeddingFallback
 from longcut.agent.planner import PlanRequest
 from longcut.agent.planner_offline import OfflinePlanner
 from longcut.agent.vocabulary import closed_vocabulary
-from longcut.models.world import sample_scene
-from longcut.models.world_capabilities import WORLD_VOCABULARY
-from longcut.models.world_captions import caption, parse_canonical
+from longcut.models.world.capabilities import WORLD_VOCABULARY
+from longcut.models.world.captions import caption, parse_canonical
+from longcut.models.world.scene import sample_scene
 
 KEYS = ("colour", "shape", "motion", "background")
 

@@ -33,8 +33,8 @@ def psnr_from_mse(mse: float) -> float:
 
 def stream(weights: str | None, seconds: float, seed: int, chunk_frames: int) -> dict:
     """Child: stream one clip through encode_chunks → decode_chunks; report RSS, speed, PSNR."""
-    from longcut.models import world
     from longcut.models.vae import bcthw_to_frames, frames_to_bcthw, load_vae
+    from longcut.models.world import scene as world
 
     torch.set_num_threads(2)
     model = load_vae(weights)
@@ -97,7 +97,7 @@ def held_out(weights: str | None, clips: int, frames: int) -> dict:
     torch.set_num_threads(2)
     model = load_vae(weights)
     try:
-        from longcut.models.evaluate import read_clip
+        from longcut.models.world.evaluate import read_clip
     except ImportError:
         read_clip = None
     with torch.no_grad():  # warm-up: the first call pays one-off allocation costs
@@ -145,7 +145,7 @@ def _boundary_change(frames: np.ndarray) -> tuple[float, float]:
     Means per frame pair, so clips of any length pool by adding; the pooled
     ratio is ``evaluate.seam_ratio`` with 4-frame "chunks", over many clips.
     """
-    from longcut.models.evaluate import frame_changes
+    from longcut.models.world.evaluate import frame_changes
 
     diffs = frame_changes(frames[1:])
     at = np.zeros(len(diffs), dtype=bool)

@@ -34,7 +34,7 @@ PROBE_SEED0 = 3_000_000  # scenes used by neither training (< 1e6) nor the other
 
 
 def _still_scene(seed: int, size: str, **pins):
-    from longcut.models import world
+    from longcut.models.world import scene as world
 
     return world.sample_scene(seed, n_objects=1, motion="still", size=size, event=None, **pins)
 
@@ -55,7 +55,7 @@ def fractional_roll(z: torch.Tensor, cells: float, dim: int = -1) -> torch.Tenso
 
 def shift_residual(model, shifts_px: list[int], scenes: int) -> dict:
     """Mean residual per shift over ``scenes`` still one-object scenes (both sizes)."""
-    from longcut.models import world
+    from longcut.models.world import scene as world
 
     cell = model.cfg.spatial_factor
     out = {}
@@ -86,7 +86,7 @@ def _crop(z: torch.Tensor, x: float, y: float, cell: int, window_px: int) -> np.
 
 def shape_probe(model, train: int, test: int, window_px: int = 32) -> dict:
     """Held-out accuracy of a ridge classifier reading shape from latent crops, per size."""
-    from longcut.models import world
+    from longcut.models.world import scene as world
 
     shapes = list(world.SHAPES)
     cell = model.cfg.spatial_factor

@@ -111,7 +111,7 @@ def run_progress(step: int, steps: int, warmup: int, wall_s: float, max_minutes:
 
 def render_world_clip(seed: int, frames: int, start: int | None = None) -> np.ndarray:
     """uint8 ``(frames, 64, 64, 3)`` from world scene ``seed`` at a seeded random start."""
-    from longcut.models import world
+    from longcut.models.world import scene as world
 
     scene = world.sample_scene(seed)
     if start is None:

@@ -133,8 +133,8 @@ def build_bank(
     """
     from tqdm import tqdm
 
-    from longcut.models import world
     from longcut.models.vae import frames_to_bcthw
+    from longcut.models.world import scene as world
 
     n_frames = 1 + 4 * (clip_latents - 1)
     latents, refs, n_obj, captions, objects = [], [], [], [], []
@@ -316,7 +316,7 @@ def eval_scenes(n: int, seed0: int = EVAL_SEED0, keep=None) -> list:
 
     ``keep`` (scene → bool), when given, skips the scenes it rejects.
     """
-    from longcut.models import world
+    from longcut.models.world import scene as world
 
     held, seen, seed = [], [], seed0
     while len(held) < n // 2 or len(seen) < n - n // 2:
@@ -374,8 +374,9 @@ def adherence_check(backend, scenes: list, seconds: float = 2.0) -> dict[str, fl
     Also ``travel_px``: the mean distance the object moved along the asked
     direction, over the scenes whose object translates (``travel_px``).
     """
-    from longcut.models import evaluate, world
     from longcut.models.backends.base import ClipRequest
+    from longcut.models.world import evaluate
+    from longcut.models.world import scene as world
 
     rows, travels = [], []
     for i, scene in enumerate(scenes):

@@ -16,10 +16,10 @@ import numpy as np
 import torch
 
 from longcut.models.backends.base import Chunk, ClipRequest, History, ModelInfo
-from longcut.models.world import render_frames, sample_scene
-from longcut.models.world_capabilities import WORLD_READER, WORLD_VOCABULARY
-from longcut.models.world_captions import parse_canonical
-from longcut.models.world_vocab import FPS
+from longcut.models.world.capabilities import WORLD_READER, WORLD_VOCABULARY
+from longcut.models.world.captions import parse_canonical
+from longcut.models.world.scene import render_frames, sample_scene
+from longcut.models.world.vocab import FPS
 
 CHUNK_FRAMES = 16
 

@@ -37,10 +37,10 @@ from longcut.models.context import MAX_REFS, pack_context
 from longcut.models.dit import DiT, DiTCond, load_dit
 from longcut.models.sampler import SamplerSettings, sample_euler
 from longcut.models.vae import VideoVAE, bcthw_to_frames, frames_to_bcthw, load_vae
-from longcut.models.world_capabilities import WORLD_READER, WORLD_VOCABULARY
+from longcut.models.world.capabilities import WORLD_READER, WORLD_VOCABULARY
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
-FPS = 8  # the world's frame rate (models/world_vocab.py)
+FPS = 8  # the world's frame rate (models/world/vocab.py)
 T_GROUP = 4  # frames per latent frame after frame 0 (the VAE's)
 
 # The shipped setting: few steps, batched CFG (bench/bench_dit.py measures it).

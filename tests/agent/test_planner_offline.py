@@ -5,8 +5,8 @@ from longcut.agent.planner_offline import OfflinePlanner, allocate_seconds
 from longcut.agent.state import Project
 from longcut.agent.vocabulary import closed_vocabulary
 from longcut.errors import InputError
-from longcut.models.world_capabilities import WORLD_VOCABULARY
-from longcut.models.world_captions import parse_canonical
+from longcut.models.world.capabilities import WORLD_VOCABULARY
+from longcut.models.world.captions import parse_canonical
 
 VOCAB = closed_vocabulary(WORLD_VOCABULARY)  # the tiny model's grammar
 ISSUE_EXAMPLE = "a 60-second video: a red ball crosses a meadow, night falls, then it bounces back home"
@@ -139,8 +139,8 @@ def test_colour_after_the_noun(planner):
 def test_grammar_captions_rewrite_to_their_canonical_form(planner):
     import random
 
-    from longcut.models.world import sample_scene
-    from longcut.models.world_captions import canonical_caption, caption
+    from longcut.models.world.captions import canonical_caption, caption
+    from longcut.models.world.scene import sample_scene
 
     rng = random.Random(1)
     for seed in range(40):

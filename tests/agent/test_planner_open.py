@@ -23,7 +23,7 @@ from longcut.agent.vocabulary import vocabulary_for
 from longcut.errors import InputError
 from longcut.models.backends import registry
 from longcut.models.backends.capabilities import PromptVocabulary
-from longcut.models.world_capabilities import WORLD_VOCABULARY
+from longcut.models.world.capabilities import WORLD_VOCABULARY
 
 from tests.fakes import WorldOracleModel
 from tests.models.diffusers_tiny import save_tiny_wan, tiny_weights

@@ -9,8 +9,8 @@ from longcut.agent.session import Options, Sessions
 from longcut.agent.store import ProjectStore
 from longcut.agent.vocabulary import vocabulary_for
 from longcut.errors import InputError
-from longcut.models.evaluate import read_clip
-from longcut.models.world_captions import parse_canonical
+from longcut.models.world.captions import parse_canonical
+from longcut.models.world.evaluate import read_clip
 from longcut.tools.media import probe, read_frames
 
 from tests.fakes import BadExtensionModel, WorldOracleModel

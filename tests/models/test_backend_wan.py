@@ -19,7 +19,7 @@ import torch
 from longcut.errors import InputError, LongcutError
 from longcut.models.backends import registry
 from longcut.models.backends.base import ClipRequest, History, VideoModel
-from longcut.models.backends.diffusers_common import PinPrefix, plan_windows
+from longcut.models.backends.diffusers.common import PinPrefix, plan_windows
 
 from tests.models.diffusers_tiny import save_tiny_wan, save_tiny_wan_vace, tiny_weights
 
@@ -192,7 +192,7 @@ def test_default_weights_folder_is_under_longcut_home(tmp_path, monkeypatch, t2v
         registry.load_backend("wan-14b")
     shutil.copytree(t2v_dir, tmp_path / "weights" / "wan-1.3b")
     assert registry.load_backend("wan-1.3b").info.width == 32
-    from longcut.models.backends.diffusers_common import doctor_check
+    from longcut.models.backends.diffusers.common import doctor_check
 
     name, ok, detail = doctor_check()
     assert ok and "can load: wan-1.3b" in detail and "device cpu" in detail and "no weights for wan-14b" in detail
@@ -256,8 +256,8 @@ def test_through_the_agent_with_a_reference(vace, tmp_path, monkeypatch):
 
 
 def test_runtime_options_are_validated_and_read_from_the_environment(monkeypatch, t2v_dir):
-    from longcut.models.backends.diffusers_common import RuntimeOptions
-    from longcut.models.backends.wan import WanVideoModel
+    from longcut.models.backends.diffusers.common import RuntimeOptions
+    from longcut.models.backends.diffusers.wan import WanVideoModel
 
     with pytest.raises(InputError, match="dtype must be one of float32, bfloat16, float16, got 'int8'"):
         RuntimeOptions(dtype="int8")

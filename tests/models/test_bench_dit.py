@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from longcut.models import world
 from longcut.models.train_dit import eval_scenes
+from longcut.models.world import scene as world
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_dit.py"
 

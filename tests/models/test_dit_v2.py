@@ -87,8 +87,8 @@ def test_bank_on_the_v2_vae_is_mostly_one_object_with_16x16_latents():
 
 @pytest.mark.parametrize("motion", ["left", "right", "up", "down"])
 def test_travel_reads_the_true_distance_of_a_translating_object(motion):
-    from longcut.models import world
     from longcut.models.train_dit import travel_px
+    from longcut.models.world import scene as world
 
     scene = world.sample_scene(
         11, n_objects=1, motion=motion, speed="slow", size="small", event=None
@@ -101,8 +101,8 @@ def test_travel_reads_the_true_distance_of_a_translating_object(motion):
 
 
 def test_a_still_object_travels_nowhere():
-    from longcut.models import world
     from longcut.models.train_dit import travel_px
+    from longcut.models.world import scene as world
 
     scene = world.sample_scene(12, n_objects=1, motion="still", event=None)
     assert abs(travel_px(world.render_frames(scene, 0, 25), "right")) < 1.0

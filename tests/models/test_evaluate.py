@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from longcut.models.evaluate import (
+from longcut.models.world.evaluate import (
     adherence,
     drift,
     read_clip,
@@ -14,8 +14,8 @@ from longcut.models.evaluate import (
     seam_ratio,
     seam_ratio_at,
 )
-from longcut.models.evaluate_validate import validate
-from longcut.models.world import (
+from longcut.models.world.evaluate_validate import validate
+from longcut.models.world.scene import (
     ObjectSpec,
     SceneSpec,
     canonical_caption,

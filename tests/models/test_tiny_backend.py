@@ -139,7 +139,7 @@ HAS_WEIGHTS = all((WEIGHTS_DIR / n).is_file() for n in ("dit.safetensors", "dit.
 @pytest.mark.skipif(not HAS_WEIGHTS, reason="shipped weights missing")
 def test_shipped_weights_even_in_training_draw_the_asked_background_and_colour(shipped):
     """What the in-training checkpoint already does reliably (a regression guard until the bars pass)."""
-    from longcut.models.evaluate import adherence
+    from longcut.models.world.evaluate import adherence
 
     prompts = ["a big red square stays still on a grass background", "a big blue circle moves left on a sand background"]
     for prompt in prompts:
@@ -150,7 +150,7 @@ def test_shipped_weights_even_in_training_draw_the_asked_background_and_colour(s
 @needs_weights
 @pytest.mark.parametrize("prompt", PROMPTS)
 def test_shipped_two_second_generation_reads_correctly(shipped, prompt):
-    from longcut.models.evaluate import adherence
+    from longcut.models.world.evaluate import adherence
 
     frames = frames_of(shipped.generate(ClipRequest(prompt, 2.0, seed=0)))
     hits = adherence(frames, prompt)
@@ -161,7 +161,7 @@ def test_shipped_two_second_generation_reads_correctly(shipped, prompt):
 @needs_weights
 def test_cli_extend_continues_without_a_seam(tmp_path):
     from longcut.agent.cli import main
-    from longcut.models.evaluate import seam_ratio
+    from longcut.models.world.evaluate import seam_ratio
     from longcut.tools.media import read_frames
 
     prompt = "a big green square moves right slowly on a sand background"

@@ -6,7 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from longcut.models.world import (
+from longcut.models.world.geometry import event_blend, object_track
+from longcut.models.world.scene import (
     BACKGROUNDS,
     COLOURS,
     EVENTS,
@@ -31,7 +32,6 @@ from longcut.models.world import (
     sample_scene,
     shape_extent,
 )
-from longcut.models.world_geometry import event_blend, object_track
 
 SEEDS = range(300)
 
@@ -128,7 +128,7 @@ def _boxes(s):
 
 
 def test_objects_whole_for_a_second_and_two_stay_apart_at_first():
-    from longcut.models.world import APART_FRAMES, _overlaps, _whole_at_start
+    from longcut.models.world.scene import APART_FRAMES, _overlaps, _whole_at_start
 
     assert APART_FRAMES >= 24
     for seed in range(100):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from longcut.models.backends.base import ClipRequest
-from longcut.models.world_capabilities import WORLD_READER
+from longcut.models.world.capabilities import WORLD_READER
 from longcut.tools.generate import GenerateClipArgs, generate_clip
 from longcut.tools.media import VideoWriter, read_frames
 from longcut.tools.paths import ProjectFolder

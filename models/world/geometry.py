@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from longcut.models.world_vocab import (
+from longcut.models.world.vocab import (
     DOT_RADIUS,
     DUSK_BLEND,
     GROW_RANGE,

@@ -484,8 +484,8 @@ def doctor_check() -> tuple[str, bool, str]:
 
     It fails only when a package the diffusers backends need is missing.
     """
-    from longcut.models.backends.ltx import LTX_PRESETS, LTX_SPEC
-    from longcut.models.backends.wan import WAN_PRESETS
+    from longcut.models.backends.diffusers.ltx import LTX_PRESETS, LTX_SPEC
+    from longcut.models.backends.diffusers.wan import WAN_PRESETS
 
     runtime = RuntimeOptions.from_env()
     device, dtype = runtime.resolved_device(), runtime.resolved_dtype()

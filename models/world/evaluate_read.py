@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from longcut.models.world_vocab import (
+from longcut.models.world.vocab import (
     BACKGROUND_RGB,
     DUSK_RGB,
     UNIT,

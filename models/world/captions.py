@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 import re
 
-from longcut.models.world_vocab import (
+from longcut.models.world.vocab import (
     BACKGROUNDS,
     COLOUR_NAMES,
     EVENTS,

@@ -8,10 +8,10 @@ window of the (endless) clip; ``canonical_caption`` / ``caption`` describe it.
 Frames are numpy ``thwc`` uint8 (frames, rows, columns, RGB), not the ``bcthw``
 float tensors of the model stack; the VAE's data loader converts.
 
-Everything a caption can name lives in ``world_vocab`` (re-exported here), so the
+Everything a caption can name lives in ``vocab`` (re-exported here), so the
 evaluator and the planner use one source of truth::
 
-    from longcut.models.world import COLOURS, SHAPES, MOTIONS, SYNONYMS, sample_scene
+    from longcut.models.world.scene import COLOURS, SHAPES, MOTIONS, SYNONYMS, sample_scene
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from longcut.models.world_captions import canonical_caption, caption, parse_canonical
-from longcut.models.world_geometry import (
+from longcut.models.world.captions import canonical_caption, caption, parse_canonical
+from longcut.models.world.geometry import (
     SHAPE_AREA,
     SHAPE_EXTENT,
     event_blend,
@@ -31,7 +31,7 @@ from longcut.models.world_geometry import (
     pattern_coverage,
     shape_coverage,
 )
-from longcut.models.world_vocab import (
+from longcut.models.world.vocab import (
     BACKGROUND_RGB,
     BACKGROUNDS,
     COLOUR_NAMES,

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from longcut.models.evaluate_motion import read_motion
-from longcut.models.evaluate_read import (
+from longcut.models.world.captions import parse_canonical
+from longcut.models.world.evaluate_motion import read_motion
+from longcut.models.world.evaluate_read import (
     FG_THRESHOLD,
     Background,
     Track,
@@ -33,10 +34,9 @@ from longcut.models.evaluate_read import (
     link_tracks,
     px_scale,
 )
-from longcut.models.evaluate_surface import read_shape_size, read_surface, size_name
-from longcut.models.world_captions import parse_canonical
-from longcut.models.world_geometry import SHAPE_AREA
-from longcut.models.world_vocab import (
+from longcut.models.world.evaluate_surface import read_shape_size, read_surface, size_name
+from longcut.models.world.geometry import SHAPE_AREA
+from longcut.models.world.vocab import (
     COLOURS,
     EVENTS,
     FPS,

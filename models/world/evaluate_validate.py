@@ -15,10 +15,10 @@ from collections.abc import Callable
 import numpy as np
 from scipy import ndimage
 
-from longcut.models.evaluate import attribute_hits, read_clip
-from longcut.models.world import APART_FRAMES, render_frames, sample_scene
-from longcut.models.world_geometry import SHAPE_EXTENT, object_track
-from longcut.models.world_vocab import FPS, SIZE_PX, UNIT, SceneSpec
+from longcut.models.world.evaluate import attribute_hits, read_clip
+from longcut.models.world.geometry import SHAPE_EXTENT, object_track
+from longcut.models.world.scene import APART_FRAMES, render_frames, sample_scene
+from longcut.models.world.vocab import FPS, SIZE_PX, UNIT, SceneSpec
 
 CONDITIONS: tuple[str, ...] = ("clean", "blur", "blur_noise")
 SEED0 = 3_000_000  # scenes for validation: away from the training and DiT-eval seeds

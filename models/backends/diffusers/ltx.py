@@ -6,7 +6,7 @@ input), and a shot is extended forward window by window. Weights come from a
 local folder in diffusers layout (``Lightricks/LTX-Video-0.9.5``); see
 ``docs/gpu.md``.
 
-The window loop is the shared one (``diffusers_common``); one window is:
+The window loop is the shared one (``common``); one window is:
 
 1. check inputs; build the conditions: the previous window's tail at frame 0
    for a continuation, else the reference image (if any) at frame 0;
@@ -36,7 +36,7 @@ import torch
 
 from longcut.errors import InputError
 from longcut.models.backends.base import StepCallback
-from longcut.models.backends.diffusers_common import (
+from longcut.models.backends.diffusers.common import (
     PinPrefix,
     RuntimeOptions,
     WeightsSpec,

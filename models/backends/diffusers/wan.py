@@ -7,7 +7,7 @@ from a local folder in diffusers layout (the Wan-AI "-Diffusers" repos); see
 ``docs/gpu.md``.
 
 A long shot is a series of windows (81 frames = 21 latent frames by default,
-Wan's native length) made by the shared window loop in ``diffusers_common``:
+Wan's native length) made by the shared window loop in ``common``:
 
 1. check inputs (size, references, history shape);
 2. the pipeline encodes the prompt (UMT5) and, for VACE, the conditioning video,
@@ -47,7 +47,7 @@ import torch
 
 from longcut.errors import InputError
 from longcut.models.backends.base import StepCallback
-from longcut.models.backends.diffusers_common import (
+from longcut.models.backends.diffusers.common import (
     PinPrefix,
     RuntimeOptions,
     WeightsSpec,

@@ -12,7 +12,7 @@ import itertools
 
 import numpy as np
 
-from longcut.models.evaluate_read import MAX_STEP, Blob, Track
+from longcut.models.world.evaluate_read import MAX_STEP, Blob, Track
 
 # ───────────────────────────── motion ─────────────────────────────
 

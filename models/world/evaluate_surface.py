@@ -17,9 +17,9 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
 
-from longcut.models.evaluate_read import Background, Blob
-from longcut.models.world_geometry import SHAPE_AREA, SHAPE_EXTENT, shape_coverage
-from longcut.models.world_vocab import (
+from longcut.models.world.evaluate_read import Background, Blob
+from longcut.models.world.geometry import SHAPE_AREA, SHAPE_EXTENT, shape_coverage
+from longcut.models.world.vocab import (
     COLOURS,
     GROW_RANGE,
     PATTERN_PERIOD,

@@ -1,7 +1,7 @@
 """Vocabulary of the embedded world: names → RGB, sizes, motions, and the scene specs.
 
-This is the single source of truth that the renderer (``world.py``), the caption
-grammar (``world_captions.py``), the evaluator (``evaluate.py``) and the planner's
+This is the single source of truth that the renderer (``scene.py``), the caption
+grammar (``captions.py``), the evaluator (``evaluate.py``) and the planner's
 rewriter all import. Geometry is given in *64-units*: pixels of a 64×64 frame;
 other frame sizes scale everything by ``size / 64``.
 

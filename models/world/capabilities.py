@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from longcut.models import world_vocab as wv
 from longcut.models.backends.capabilities import PromptVocabulary
-from longcut.models.world_captions import (
+from longcut.models.world import vocab as wv
+from longcut.models.world.captions import (
     MOTION_PHRASE,
     PATTERN_NOUN,
     SPEED_ADVERB,
@@ -60,13 +60,13 @@ class WorldExpectation:
 
     def hits(self, frames: np.ndarray) -> dict[str, bool]:
         """Per attribute (colour, shape, motion, background, …), whether the frames show it."""
-        from longcut.models.evaluate import adherence
+        from longcut.models.world.evaluate import adherence
 
         return adherence(frames, self.scene)
 
     def describe(self, frames: np.ndarray) -> str:
         """The objects and background the evaluator reads, e.g. "red circle left on grass"."""
-        from longcut.models.evaluate import read_clip
+        from longcut.models.world.evaluate import read_clip
 
         reading = read_clip(frames)
         objs = ", ".join(f"{o.colour} {o.shape} {o.motion}" for o in reading.objects) or "no object"

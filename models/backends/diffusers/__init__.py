@@ -1,0 +1,1 @@
+"""Backends over diffusers pipelines with open weights: Wan2.1 (``wan``) and LTX-Video (``ltx``) on ``common``."""
