@@ -159,7 +159,7 @@ def bench_adherence(n: int) -> dict:
 
 def bench_seams(n: int, seconds: float) -> dict:
     """Seam ratio across chunk boundaries of extended shots."""
-    from longcut.models.world import evaluate
+    from longcut.models import seams
     from longcut.models.world import scene as world
 
     backend = make_backend(random_ok=False)
@@ -167,7 +167,7 @@ def bench_seams(n: int, seconds: float) -> dict:
     ratios, vs_latent = [], []
     for i, scene in enumerate(eval_scenes(n, seed0=2_000_000)):
         frames = frames_of(backend.generate(ClipRequest(world.canonical_caption(scene), seconds, seed=i)))
-        ratios.append(evaluate.seam_ratio(frames[1:], chunk))  # boundaries every chunk after frame 0
+        ratios.append(seams.seam_ratio(frames[1:], chunk))  # boundaries every chunk after frame 0
         vs_latent.append(_seam_vs_latent_step(frames, chunk))
     return {"n": n, "seconds": seconds, "seam_ratio_mean": round(float(np.mean(ratios)), 3),
             "seam_ratio_max": round(float(np.max(ratios)), 3),
@@ -182,10 +182,10 @@ def _seam_vs_latent_step(frames: np.ndarray, chunk: int) -> float:
     takes that step out, leaving what the DiT adds where one chunk meets the
     next (1.0: nothing).
     """
-    from longcut.models.world import evaluate
+    from longcut.models import seams
 
     # a fresh tiny clip: frame 0 alone, then chunks of `chunk` frames made of T_GROUP-frame latents
-    return evaluate.seam_vs_latent_step(frames, range(1 + chunk, len(frames), chunk), range(1, len(frames), T_GROUP))
+    return seams.seam_vs_latent_step(frames, range(1 + chunk, len(frames), chunk), range(1, len(frames), T_GROUP))
 
 
 def drift_testable(scene, seconds: float) -> bool:

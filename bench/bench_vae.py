@@ -145,7 +145,7 @@ def _boundary_change(frames: np.ndarray) -> tuple[float, float]:
     Means per frame pair, so clips of any length pool by adding; the pooled
     ratio is ``evaluate.seam_ratio`` with 4-frame "chunks", over many clips.
     """
-    from longcut.models.world.evaluate import frame_changes
+    from longcut.models.seams import frame_changes
 
     diffs = frame_changes(frames[1:])
     at = np.zeros(len(diffs), dtype=bool)

@@ -110,7 +110,7 @@ def review_clip(args: ReviewArgs, project: ProjectFolder, expected: Expectation 
     and says whether the shot must move; without it only the checks that
     hold for any backend run.
     """
-    from longcut.models.world.evaluate import seam_ratio, seam_ratio_at, seam_vs_latent_step
+    from longcut.models.seams import seam_ratio, seam_ratio_at, seam_vs_latent_step
 
     path = project.resolve(args.file)
     info = probe(path)

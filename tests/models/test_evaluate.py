@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from longcut.models.seams import seam_ratio, seam_ratio_at
 from longcut.models.world.evaluate import (
     adherence,
     drift,
     read_clip,
     reference_fidelity,
-    seam_ratio,
-    seam_ratio_at,
 )
 from longcut.models.world.evaluate_validate import validate
 from longcut.models.world.scene import (

@@ -161,7 +161,7 @@ def test_shipped_two_second_generation_reads_correctly(shipped, prompt):
 @needs_weights
 def test_cli_extend_continues_without_a_seam(tmp_path):
     from longcut.agent.cli import main
-    from longcut.models.world.evaluate import seam_ratio
+    from longcut.models.seams import seam_ratio
     from longcut.tools.media import read_frames
 
     prompt = "a big green square moves right slowly on a sand background"
