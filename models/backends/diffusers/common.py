@@ -35,16 +35,8 @@ import numpy as np
 import torch
 
 from longcut.errors import InputError, LongcutError
-from longcut.models.backends.base import (
-    Chunk,
-    ClipRequest,
-    History,
-    ModelInfo,
-    StepCallback,
-    chunk_plan,
-    latent_count,
-    position_seed,
-)
+from longcut.models.backends import base  # the shared seed and chunk-plan rules
+from longcut.models.backends.base import Chunk, ClipRequest, History, ModelInfo, StepCallback
 
 OFFLOAD_MODES = ("auto", "none", "model", "sequential")
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -278,7 +270,7 @@ def plan_windows(total_latents: int, window_latents: int, prefix_latents: int, f
     if window_latents <= prefix_latents:
         raise InputError(f"a window of {window_latents} latent frames leaves no room after {prefix_latents} of history")
     rest = window_latents - prefix_latents
-    return chunk_plan(total_latents, window_latents if fresh else rest, rest)
+    return base.chunk_plan(total_latents, window_latents if fresh else rest, rest)
 
 
 def to_uint8_frames(video: np.ndarray) -> np.ndarray:
@@ -392,7 +384,7 @@ class WindowedDiffusersModel(abc.ABC):
         """One uint8 (h, w, 3) image: a one-frame generation."""
         request = ClipRequest(prompt, 1.0 / self.fps, seed=seed, references=references)
         request.check_refs(self.info)
-        window = Window(prompt, 1, None, None, references, position_seed(seed, 0), self.steps, self.guidance)
+        window = Window(prompt, 1, None, None, references, base.position_seed(seed, 0), self.steps, self.guidance)
         frames, _ = self._run_window(window, None)
         return frames[0]
 
@@ -422,7 +414,7 @@ class WindowedDiffusersModel(abc.ABC):
 
     def total_latents(self, seconds: float, fresh: bool) -> int:
         """Latent frames for ``seconds`` of video."""
-        return latent_count(seconds, self.fps, self.t_scale, fresh)
+        return base.latent_count(seconds, self.fps, self.t_scale, fresh)
 
     def _windows(self, request: ClipRequest, history: History | None, on_step: StepCallback | None) -> Iterator[Chunk]:
         steps = request.steps if request.steps is not None else self.steps
@@ -439,7 +431,7 @@ class WindowedDiffusersModel(abc.ABC):
                     cond = history.extra["tail"].numpy()[-(1 + self.t_scale * (k - 1)):]
             n_lat = n_new + (0 if prefix is None else prefix.shape[2])
             window = Window(request.prompt, 1 + self.t_scale * (n_lat - 1), prefix, cond, request.references,
-                            position_seed(request.seed, done), steps, guidance)
+                            base.position_seed(request.seed, done), steps, guidance)
             frames, latents = self._run_window(window, on_step)  # all frames of the window; 1 c n_lat h w
             start = 0 if history is None else history.frames_done
             if prefix is not None:
