@@ -16,7 +16,7 @@ TITLE_SECONDS = 3.0
 MUSIC_FADE_IN = 1.0
 MUSIC_FADE_OUT = 2.0
 MUSIC_VOLUME = 0.8
-MIN_OUTPUT_SIDE = 256  # the tiny model's 64×64 frames are delivered upscaled
+MIN_OUTPUT_SIDE = 256  # smaller frames (e.g. 64×64) are delivered upscaled by a whole factor (output_size)
 
 
 def output_size(width: int, height: int) -> tuple[int, int]:

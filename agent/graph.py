@@ -23,7 +23,14 @@ from langgraph.types import Send
 
 from longcut.agent.assemble import build_timeline
 from longcut.agent.planner import PlanRequest
-from longcut.agent.shots import Runtime, chains, file_sha256, make_chain, take_problems
+from longcut.agent.shots import (
+    Runtime,
+    chains,
+    file_sha256,
+    generation_estimate,
+    make_chain,
+    take_problems,
+)
 from longcut.agent.state import Project, Revision, ShotVersion
 from longcut.agent.store import longcut_home
 from longcut.limits import PLAN_SHOT_SECONDS
@@ -74,7 +81,9 @@ def build_graph(rt: Runtime, checkpointer: SqliteSaver | None = None):
         project.note("plan", f"{len(result.storyboard.shots)} shots, {result.storyboard.seconds:g}s: "
                      f"{result.rewritten_request[:300]}")
         rt.store.save(project)
-        rt.events.emit("plan", f"{len(result.storyboard.shots)} shots planned", 1.0,
+        estimate = generation_estimate(result.storyboard.seconds, rt.model.info)
+        about = "" if estimate is None else f"; about {estimate:.0f} s of generation before any retry"
+        rt.events.emit("plan", f"{len(result.storyboard.shots)} shots planned{about}", 1.0,
                        data={"storyboard": result.storyboard.model_dump(mode="json")})
         return {}
 

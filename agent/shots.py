@@ -24,7 +24,7 @@ from longcut.agent.planner import ModelVocabulary, Planner
 from longcut.agent.state import Project, Shot, ShotCheck, ShotVersion, Storyboard, shot_key
 from longcut.agent.store import ProjectStore
 from longcut.errors import InputError, LongcutError
-from longcut.models.backends.base import VideoModel, derived_seed
+from longcut.models.backends.base import ModelInfo, VideoModel, derived_seed
 from longcut.tools.generate import MAX_CANDIDATES, GenerateClipArgs, clip_is_complete, generate_clip
 from longcut.tools.paths import atomic_output
 from longcut.tools.review import (
@@ -116,6 +116,14 @@ class Runtime:
             self._progress[shot.id] = fraction * shot.seconds
             overall = sum(self._progress.values()) / self._plan_seconds
         self.events.emit("shots", message, overall, shot=shot.id, shot_index=index, shots=total, attempt=attempt)
+
+
+def generation_estimate(seconds: float, info: ModelInfo) -> float | None:
+    """Wall seconds to generate ``seconds`` of video once (no retries, no opening search); None: unknown.
+
+    From the backend's measured speed (``ModelInfo.wall_per_video_second``).
+    """
+    return None if info.wall_per_video_second is None else seconds * info.wall_per_video_second
 
 
 def chains(board: Storyboard) -> list[list[str]]:

@@ -43,6 +43,7 @@ class ModelInfo:
     frames_per_latent: int = 0  # frames one latent frame decodes to (after a causal VAE's lone frame 0); 0: unknown
     vocabulary: PromptVocabulary | None = field(default=None, compare=False)  # None: open text (any prose)
     reader: PromptReader | None = field(default=None, compare=False)  # None: nothing reads its frames
+    wall_per_video_second: float | None = None  # measured generation wall seconds per video second; None: unknown
 
 
 @dataclass(frozen=True)

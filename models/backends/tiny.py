@@ -41,6 +41,7 @@ from longcut.models.world.capabilities import WORLD_READER, WORLD_VOCABULARY
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 FPS = 8  # the world's frame rate (models/world/vocab.py)
+WALL_PER_VIDEO_SECOND = 0.132  # bench_dit.py speed, one torch thread, shipped weights (weights/dit_bench.json)
 T_GROUP = 4  # frames per latent frame after frame 0 (the VAE's)
 
 # The shipped setting: few steps, batched CFG (bench/bench_dit.py measures it).
@@ -109,7 +110,8 @@ class TinyVideoModel:
             self._weights_id = _hash_state(self.dit, self.vae)
         size = self.vae.cfg.frame_size
         return ModelInfo("tiny", FPS, size, size, MAX_REFS, self.chunk_latents * T_GROUP, self._weights_id, T_GROUP,
-                         vocabulary=WORLD_VOCABULARY, reader=WORLD_READER)
+                         vocabulary=WORLD_VOCABULARY, reader=WORLD_READER,
+                         wall_per_video_second=WALL_PER_VIDEO_SECOND)
 
     def generate_image(self, prompt: str, seed: int = 0, references: tuple[np.ndarray, ...] = ()) -> np.ndarray:
         """One uint8 (h, w, 3) image: a one-latent shot."""

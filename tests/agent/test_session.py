@@ -109,6 +109,19 @@ def test_a_retry_policy_refuses_nonsense():
         RetryPolicy(rewrite_after=-1)
 
 
+def test_the_plan_says_how_long_generation_should_take_when_the_backend_knows(sessions):
+    model = WorldOracleModel()
+    model._info = replace(model.info, wall_per_video_second=0.5)
+    events = []
+    sessions.make(REQUEST, name="ball", opts=opts(model, listeners=[events.append]))
+    planned = next(e.message for e in events if e.stage == "plan" and "planned" in e.message)
+    assert planned.endswith("about 6 s of generation before any retry")  # 12 s of video at 0.5 s per second
+    unknown = WorldOracleModel()  # no measured speed: no estimate
+    events.clear()
+    sessions.make(REQUEST, name="ball2", opts=opts(unknown, listeners=[events.append]))
+    assert "about" not in next(e.message for e in events if e.stage == "plan" and "planned" in e.message)
+
+
 class WrongByTryModel(WorldOracleModel):
     """Renders attribute overrides by call number: the tries of one shot fail in different ways."""
 
