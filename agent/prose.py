@@ -44,7 +44,9 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def open_prompt(clause: str, subjects: list[Subject], setting: str | None, light: str | None) -> str:
+def open_prompt(
+    clause: str, subjects: list[Subject], setting: str | None, light: str | None
+) -> str:
     """The clause as a sentence, then the subjects and setting it leaves unsaid.
 
     ``subjects``: those the clause refers to without naming (empty when it

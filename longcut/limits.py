@@ -21,12 +21,15 @@ from longcut.errors import InputError
 MIN_VIDEO_SECONDS = 1.0  # the shortest video a request may ask for
 MAX_VIDEO_SECONDS = 3600.0  # one video: a project, a job request
 MAX_CLIP_SECONDS = 600.0  # one shot, one generated clip, one reviewed take
-PLAN_SHOT_SECONDS = 60.0  # planners split longer shots into continuous parts (resume points, bounded review)
+# planners split longer shots into continuous parts (finer resume points, bounded review cost)
+PLAN_SHOT_SECONDS = 60.0
 DEFAULT_SECONDS = 20.0  # a video whose request names no length
 
-MAX_REFS = 7  # reference images of a project, of a shot, of one generation (the DiT's reference slots)
+# reference images of a project, of a shot, of one generation (also the DiT's reference slots)
+MAX_REFS = 7
 MAX_PROMPT_CHARS = 2000  # a model prompt
-MAX_REQUEST_CHARS = 2000  # a request, feedback, a shot's intent, a title (the storyboard's short texts)
+# a request, feedback, a shot's intent, a title (the storyboard's short texts)
+MAX_REQUEST_CHARS = 2000
 
 SEED_LIMIT = 2**31  # seeds are integers in [0, SEED_LIMIT)
 
@@ -46,5 +49,7 @@ class NotOffered(InputError):
 def offered(kind: str, name: str, choices: Sequence[str], limit: str | None = None) -> str:
     """``name`` when it is one of ``choices`` (a planner, a server's allowed models), else ``NotOffered``."""
     if name not in choices:
-        raise NotOffered(f"{kind} {name[:64]!r} is not offered; allowed: {', '.join(choices)}", limit)
+        raise NotOffered(
+            f"{kind} {name[:64]!r} is not offered; allowed: {', '.join(choices)}", limit
+        )
     return name

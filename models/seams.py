@@ -83,6 +83,10 @@ def seam_vs_latent_step(frames: np.ndarray, chunk_starts, latent_starts) -> floa
     seams = sorted({int(s) for s in chunk_starts if 0 < int(s) < len(f)})
     inner = sorted({int(s) for s in latent_starts if 0 < int(s) < len(f)} - set(seams))
     if not seams or not inner:
-        raise ValueError(f"need chunk starts ({len(seams)}) and latent starts inside chunks ({len(inner)})")
+        raise ValueError(
+            f"need chunk starts ({len(seams)}) and latent starts inside chunks ({len(inner)})"
+        )
     diffs = frame_changes(f)
-    return _change_ratio(float(diffs[np.asarray(seams) - 1].mean()), float(diffs[np.asarray(inner) - 1].mean()))
+    return _change_ratio(
+        float(diffs[np.asarray(seams) - 1].mean()), float(diffs[np.asarray(inner) - 1].mean())
+    )

@@ -18,9 +18,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = {"longcut": "longcut", "agent": "longcut.agent", "tools": "longcut.tools", "models": "longcut.models",
-            "prompts": "longcut.prompts"}
-NEVER_IMPORTS = {"longcut.models": ("longcut.agent", "longcut.tools"), "longcut.tools": ("longcut.agent",)}
+PACKAGES = {
+    "longcut": "longcut",
+    "agent": "longcut.agent",
+    "tools": "longcut.tools",
+    "models": "longcut.models",
+    "prompts": "longcut.prompts",
+}
+NEVER_IMPORTS = {
+    "longcut.models": ("longcut.agent", "longcut.tools"),
+    "longcut.tools": ("longcut.agent",),
+}
 
 
 def modules() -> dict[str, Path]:
@@ -52,9 +60,18 @@ print(json.dumps(failed))
 
 def test_every_module_imports_first_in_a_fresh_interpreter():
     names = sorted(modules())
-    assert {"longcut.models.world.scene", "longcut.models.backends.diffusers.wan", "longcut.limits"} <= set(names)
-    out = subprocess.run([sys.executable, "-c", _IMPORT_EACH, json.dumps(names)], capture_output=True, text=True,
-                         cwd=ROOT, timeout=600)
+    assert {
+        "longcut.models.world.scene",
+        "longcut.models.backends.diffusers.wan",
+        "longcut.limits",
+    } <= set(names)
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORT_EACH, json.dumps(names)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     failed = json.loads(out.stdout.strip().splitlines()[-1])
     assert not failed, "\n".join(f"{n}:\n{tb}" for n, tb in failed.items())
@@ -71,7 +88,12 @@ def _imported(path: Path) -> set[str]:
 
 
 def test_the_layers_import_one_way():
-    wrong = [f"{name} imports {imp}" for name, path in modules().items()
-             for layer, banned in NEVER_IMPORTS.items() if name == layer or name.startswith(layer + ".")
-             for imp in sorted(_imported(path)) if imp.startswith(banned)]
+    wrong = [
+        f"{name} imports {imp}"
+        for name, path in modules().items()
+        for layer, banned in NEVER_IMPORTS.items()
+        if name == layer or name.startswith(layer + ".")
+        for imp in sorted(_imported(path))
+        if imp.startswith(banned)
+    ]
     assert not wrong, wrong

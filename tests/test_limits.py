@@ -40,8 +40,11 @@ def test_a_clip_is_capped_alike_everywhere_and_a_video_at_an_hour():
     over = MAX_CLIP_SECONDS + 1
     with pytest.raises(InputError, match="seconds must be in"):
         ClipRequest("a red ball", over)
-    for model, args in ((GenerateClipArgs, {"prompt": "p", "out": "a.mp4"}), (ReviewArgs, {"file": "a.mp4", "prompt": "p"}),
-                        (UpdateShotArgs, {"shot": "s1"})):
+    for model, args in (
+        (GenerateClipArgs, {"prompt": "p", "out": "a.mp4"}),
+        (ReviewArgs, {"file": "a.mp4", "prompt": "p"}),
+        (UpdateShotArgs, {"shot": "s1"}),
+    ):
         model(seconds=MAX_CLIP_SECONDS, **args)
         with pytest.raises(ValidationError):
             model(seconds=over, **args)
@@ -54,21 +57,45 @@ def test_a_clip_is_capped_alike_everywhere_and_a_video_at_an_hour():
 
 def test_both_planners_seed_shot_i_the_same_way():
     seed = 5
-    offline = OfflinePlanner(use_embeddings=False).plan(PlanRequest(
-        "a red ball rolls right, then a blue star rises, then a green box bounces", 12.0,
-        vocabulary_for(WorldOracleModel().info), seed=seed))
-    shot = {"intent": "x", "prompt": "a big red circle moves right slowly on a grass background", "seconds": 4.0,
-            "refs": [], "continuous": False, "transition": "cut", "transition_seconds": 0.0, "caption": None}
-    draft = LLMPlan.model_validate({"rewritten_request": "x", "seconds": 12.0, "title": None, "style": "",
-                                    "references": [], "shots": [shot, shot, shot]})
-    openai = draft_to_plan(draft, PlanRequest("x", 12.0, vocabulary_for(WorldOracleModel().info), seed=seed))
+    offline = OfflinePlanner(use_embeddings=False).plan(
+        PlanRequest(
+            "a red ball rolls right, then a blue star rises, then a green box bounces",
+            12.0,
+            vocabulary_for(WorldOracleModel().info),
+            seed=seed,
+        )
+    )
+    shot = {
+        "intent": "x",
+        "prompt": "a big red circle moves right slowly on a grass background",
+        "seconds": 4.0,
+        "refs": [],
+        "continuous": False,
+        "transition": "cut",
+        "transition_seconds": 0.0,
+        "caption": None,
+    }
+    draft = LLMPlan.model_validate(
+        {
+            "rewritten_request": "x",
+            "seconds": 12.0,
+            "title": None,
+            "style": "",
+            "references": [],
+            "shots": [shot, shot, shot],
+        }
+    )
+    openai = draft_to_plan(
+        draft, PlanRequest("x", 12.0, vocabulary_for(WorldOracleModel().info), seed=seed)
+    )
     expected = [derived_seed(seed, str(i)) for i in range(3)]
     assert [s.seed for s in offline.storyboard.shots] == expected
     assert [s.seed for s in openai.storyboard.shots] == expected
 
 
 def test_seeds_and_chunk_plans_are_stable():
-    assert derived_seed(0, "0") == 2318824108 % 2**31  # sha256("0:0")[:4], little-endian: cached shot seeds stay
+    # sha256("0:0")[:4], little-endian: the seeds of cached shots stay what they were
+    assert derived_seed(0, "0") == 2318824108 % 2**31
     assert 0 <= position_seed(3, 17) < 2**63 and position_seed(3, 17) != position_seed(3, 18)
     assert latent_count(2.0, 8, 4, fresh=True) == 5 and latent_count(2.0, 8, 4, fresh=False) == 4
     assert chunk_plan(9, first=5, rest=4) == [5, 4]
@@ -79,7 +106,9 @@ def test_seeds_and_chunk_plans_are_stable():
 
 def test_planner_and_model_choices_are_checked_by_one_rule():
     assert offered("planner", "offline", ("offline", "openai")) == "offline"
-    with pytest.raises(NotOffered, match="planner 'nope' is not offered; allowed: offline, openai") as err:
+    with pytest.raises(
+        NotOffered, match="planner 'nope' is not offered; allowed: offline, openai"
+    ) as err:
         _planner(Options(planner="nope"))
     assert err.value.limit is None
     with pytest.raises(NotOffered) as err:

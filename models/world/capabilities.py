@@ -30,16 +30,27 @@ WORLD_EXAMPLES = (
 )
 
 WORLD_VOCABULARY = PromptVocabulary(
-    words={"size": wv.SIZES, "colour": wv.COLOUR_NAMES, "shape": wv.SHAPES, "pattern": wv.PATTERNS,
-           "motion": wv.MOTIONS, "speed": wv.SPEEDS, "background": wv.BACKGROUNDS, "event": wv.EVENTS},
+    words={
+        "size": wv.SIZES,
+        "colour": wv.COLOUR_NAMES,
+        "shape": wv.SHAPES,
+        "pattern": wv.PATTERNS,
+        "motion": wv.MOTIONS,
+        "speed": wv.SPEEDS,
+        "background": wv.BACKGROUNDS,
+        "event": wv.EVENTS,
+    },
     synonyms=dict(wv.SYNONYMS),
     write=canonical_caption,
     read=parse_canonical,
     trained_on="a small procedural world",
     grammar="a SIZE COLOUR SHAPE [with COLOUR PATTERN] MOTION [SPEED] [and a SIZE COLOUR SHAPE ... MOTION [SPEED]] "
-            "on a BACKGROUND background[, then EVENT]",
-    phrases={"pattern": tuple(PATTERN_NOUN.values()), "motion": tuple(MOTION_PHRASE.values()),
-             "speed": tuple(SPEED_ADVERB.values())},
+    "on a BACKGROUND background[, then EVENT]",
+    phrases={
+        "pattern": tuple(PATTERN_NOUN.values()),
+        "motion": tuple(MOTION_PHRASE.values()),
+        "speed": tuple(SPEED_ADVERB.values()),
+    },
     hints={"pattern": 'after "with" and a second colour', "speed": 'not after "stays still"'},
     rules="At most two objects per shot.",
     examples=WORLD_EXAMPLES,

@@ -64,7 +64,8 @@ def test_the_offline_planner_writes_open_prose_for_a_diffusers_backend(wan):
     plan = _plan(wan.info)
     prompts = [s.prompt for s in plan.storyboard.shots]
     assert prompts[0] == "A red ball crosses a meadow."  # the request's own words
-    assert prompts[1] == "It bounces back home. Subject: a red ball. Setting: meadow."  # what "it" and where are
+    # what "it" stands for and where it is
+    assert prompts[1] == "It bounces back home. Subject: a red ball. Setting: meadow."
     assert not any(_is_world_caption(p) for p in prompts)
     assert [s.continuous for s in plan.storyboard.shots] == [False, True]
     assert plan.storyboard.seconds == pytest.approx(8.0)
@@ -72,8 +73,12 @@ def test_the_offline_planner_writes_open_prose_for_a_diffusers_backend(wan):
 
 def test_open_prose_keeps_a_recurring_subject_described_alike():
     info = replace(_world_info(), vocabulary=None)
-    plan = _plan(info, "a small blue star with white stripes rises on a beach, then a pink box bounces, "
-                       "then the blue star spins around", seconds=9.0)
+    plan = _plan(
+        info,
+        "a small blue star with white stripes rises on a beach, then a pink box bounces, "
+        "then the blue star spins around",
+        seconds=9.0,
+    )
     assert [r.description for r in plan.references] == ["a small blue star with white stripes"]
     assert plan.storyboard.shots[1].prompt == "A pink box bounces. Setting: beach."
 
@@ -87,10 +92,12 @@ def test_rewrite_and_attribute_feedback_on_prose(wan):
     planner = OfflinePlanner(use_embeddings=False)
     vocabulary = vocabulary_for(wan.info)
     prose = "A red ball crosses a meadow."
-    assert planner.rewrite_failed("x", prose, "frozen", vocabulary) == prose  # nothing to simplify in prose
+    # nothing to simplify in prose
+    assert planner.rewrite_failed("x", prose, "frozen", vocabulary) == prose
     plan = _plan(wan.info)
     project = Project(name="p", request=REQUEST, seconds=plan.seconds, storyboard=plan.storyboard)
-    board = planner.revise(project, "add a title 'Home'", vocabulary)  # edits that leave prompts alone work
+    # edits that leave prompts alone work
+    board = planner.revise(project, "add a title 'Home'", vocabulary)
     assert board.title == "Home"
     with pytest.raises(InputError, match="open-vocabulary model: use --planner openai"):
         planner.revise(project, "make the second shot green", vocabulary)
@@ -114,8 +121,14 @@ def test_a_session_on_the_diffusers_backend_sends_prose_and_reads_no_attributes(
 
     wan.generate = spy
     try:
-        res = sessions.make(REQUEST, name="w", seconds=2.0, opts=Options(
-            video_model=wan, planner_impl=OfflinePlanner(use_embeddings=False), max_tries=1))
+        res = sessions.make(
+            REQUEST,
+            name="w",
+            seconds=2.0,
+            opts=Options(
+                video_model=wan, planner_impl=OfflinePlanner(use_embeddings=False), max_tries=1
+            ),
+        )
     finally:
         del wan.generate
     assert calls and not any(_is_world_caption(p) for p in calls)
