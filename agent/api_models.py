@@ -28,6 +28,9 @@ class JobOptions(_In):
                                   "continuous shot whose extensions all fail gets one fresh try: a cut).")
 
 
+NOT_BLANK = r"\S"  # at least one character that is not white space: a blank request is refused here, not by the worker
+
+
 class ReferenceIn(_In):
     """A reference image: an upload id, and the name the request uses for it (e.g. ``hero``)."""
 
@@ -38,7 +41,8 @@ class ReferenceIn(_In):
 class JobRequest(_In):
     """A new video."""
 
-    request: str = Field(min_length=1, max_length=2000, description="What the video shows, in plain words.")
+    request: str = Field(min_length=1, max_length=2000, pattern=NOT_BLANK,
+                         description="What the video shows, in plain words.")
     seconds: float | None = Field(None, ge=MIN_VIDEO_SECONDS, le=MAX_VIDEO_SECONDS,
                                   description=f"Length; default: from the request, else {DEFAULT_SECONDS:g}.")
     options: JobOptions = Field(default_factory=JobOptions)
@@ -48,7 +52,7 @@ class JobRequest(_In):
 class TurnRequest(_In):
     """Feedback on a session's latest draft."""
 
-    feedback: str = Field(min_length=1, max_length=2000)
+    feedback: str = Field(min_length=1, max_length=2000, pattern=NOT_BLANK)
     planner: PlannerName | None = None
 
 

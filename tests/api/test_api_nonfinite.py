@@ -81,3 +81,14 @@ def test_non_finite_numbers_in_any_field_are_refused_by_name(gate_server):
 def test_near_zero_lengths_are_refused(gate_server, body, msg):
     r = httpx.post(f"{gate_server.url}/v1/jobs", json=body, headers=headers())
     assert r.status_code == 422 and msg in r.text, r.text
+
+
+@pytest.mark.parametrize("blank", [" ", "\n\t  "])
+def test_a_blank_request_or_feedback_is_refused_at_the_edge(blank):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="request"):
+        JobRequest(request=blank)
+    with pytest.raises(ValidationError, match="feedback"):
+        TurnRequest(feedback=blank)
+    assert JobRequest(request=" a red ball ").request == " a red ball "
