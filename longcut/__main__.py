@@ -1,3 +1,3 @@
-from longcut.agent.cli import main
+from longcut.agent.cli.app import main
 
 main()

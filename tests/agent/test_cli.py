@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-from longcut.agent.cli import main
+from longcut.agent.cli.app import main
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -33,7 +33,7 @@ def test_longcut_error_exits_2_with_one_line(capsys, monkeypatch):
     import pytest
     import typer
 
-    from longcut.agent import cli
+    from longcut.agent.cli import app as cli
     from longcut.errors import InputError
 
     def boom() -> None:
@@ -42,7 +42,6 @@ def test_longcut_error_exits_2_with_one_line(capsys, monkeypatch):
     sub = typer.Typer()
     sub.command()(boom)
     monkeypatch.setattr(cli, "app", sub)
-    monkeypatch.setattr(cli, "_register_commands", lambda: None)
     with pytest.raises(SystemExit) as exc:
         main([])
     assert exc.value.code == 2

@@ -1,6 +1,6 @@
 import pytest
 
-from longcut.agent.cli import main
+from longcut.agent.cli.app import main
 from longcut.models.backends import registry
 from longcut.tools.media import probe
 

@@ -1,6 +1,6 @@
 import pytest
 
-from longcut.agent.cli import main
+from longcut.agent.cli.app import main
 from longcut.tools.media import probe
 
 from tests.api.api_helpers import FAST, TOKEN

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from longcut.agent.auth import owner_of
-from longcut.agent.cli import main
+from longcut.agent.cli.app import main
 from longcut.agent.jobs import JobActive, JobStore, NoSession, ServerConfig
 from longcut.agent.retention import DAY, sweep
 from longcut.client import ApiError

@@ -203,7 +203,7 @@ def test_default_weights_folder_is_under_longcut_home(tmp_path, monkeypatch, t2v
 
 
 def _cli(*args) -> int | None:
-    from longcut.agent.cli import main
+    from longcut.agent.cli.app import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(list(args))

@@ -160,7 +160,7 @@ def test_shipped_two_second_generation_reads_correctly(shipped, prompt):
 
 @needs_weights
 def test_cli_extend_continues_without_a_seam(tmp_path):
-    from longcut.agent.cli import main
+    from longcut.agent.cli.app import main
     from longcut.models.seams import seam_ratio
     from longcut.tools.media import read_frames
 
@@ -178,8 +178,8 @@ def test_cli_extend_continues_without_a_seam(tmp_path):
 
 
 def test_cli_generate_and_extend_with_a_micro_model(backend, tmp_path, monkeypatch):
-    from longcut.agent import cli_generate
-    from longcut.agent.cli import main
+    from longcut.agent.cli import generate as cli_generate
+    from longcut.agent.cli.app import main
     from longcut.tools.media import read_frames
 
     monkeypatch.setattr(cli_generate, "load_backend", lambda: backend)
@@ -251,8 +251,8 @@ def test_an_opening_of_several_chunks_is_the_seeds_own_generation_too(backend, t
 def test_cli_generate_sweeps_what_a_killed_run_of_its_output_left(backend, tmp_path, monkeypatch):
     import os
 
-    from longcut.agent import cli_generate
-    from longcut.agent.cli import main
+    from longcut.agent.cli import generate as cli_generate
+    from longcut.agent.cli.app import main
     from longcut.tools import paths
 
     monkeypatch.setattr(cli_generate, "load_backend", lambda: backend)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from longcut.agent.cli import main
+from longcut.agent.cli.app import main
 from longcut.errors import InputError
 from longcut.models import train as train_mod
 from longcut.models.train import (

@@ -1,7 +1,9 @@
-"""The ``longcut`` command line.
+"""The ``longcut`` command line: the typer app, its commands registered in one list, the entry point.
 
-Each command group lives in its own module and registers itself on ``app``;
-this file owns only the entry point and the error policy: a ``LongcutError``
+Each command is a plain function in a command module (``make``, ``serve``,
+…); this file imports those modules and registers their functions (no
+command module imports this one, so there is no import loop). It also owns
+the error policy: a ``LongcutError``
 (bad input, missing file, ffmpeg failure) prints one clear line and exits 2;
 ``--debug`` shows the traceback. Heavy imports (torch, ffmpeg) happen inside
 commands so ``longcut --help`` stays fast.
@@ -17,6 +19,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape as rich_escape
 
+from longcut.agent.cli import doctor, edit, generate, make, serve, train, train_dit
 from longcut.errors import LongcutError
 
 app = typer.Typer(
@@ -40,17 +43,30 @@ def _root(
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
-def _register_commands() -> None:
-    # Imported for their side effect of adding commands to ``app``.
-    from longcut.agent import (
-        cli_doctor,  # noqa: F401
-        cli_edit,  # noqa: F401
-        cli_generate,  # noqa: F401
-        cli_make,  # noqa: F401
-        cli_serve,  # noqa: F401
-        cli_train,  # noqa: F401
-        cli_train_dit,  # noqa: F401
-    )
+# In the order ``longcut --help`` lists them.
+COMMANDS = [
+    doctor.doctor,
+    edit.edit,
+    generate.generate,
+    make.make, make.refine, make.history, make.undo, make.chat,
+    serve.serve, serve.submit, serve.status, serve.wait, serve.delete,
+]
+TRAIN_COMMANDS = {
+    "vae": train.train_vae_command,
+    "vae-export": train.export_vae_command,
+    "dit-bank": train_dit.dit_bank_command,
+    "dit": train_dit.train_dit_command,
+    "dit-export": train_dit.export_dit_command,
+}
+
+for _command in COMMANDS:
+    app.command()(_command)
+train_app = typer.Typer(
+    help="Train the embedded tiny model: the VAE, then the DiT on its latents.", no_args_is_help=True
+)
+for _name, _command in TRAIN_COMMANDS.items():
+    train_app.command(_name)(_command)
+app.add_typer(train_app, name="train")
 
 
 def format_validation_error(err: ValidationError) -> str:
@@ -68,7 +84,6 @@ def format_validation_error(err: ValidationError) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user errors exit 2 with one message, bugs propagate."""
-    _register_commands()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         # standalone mode: typer reports usage errors itself and exits 2.

@@ -12,16 +12,10 @@ from pathlib import Path
 
 import typer
 
-from longcut.agent.cli import app, console
+from longcut.agent.cli.display import console
 from longcut.errors import InputError
 
-train_app = typer.Typer(
-    help="Train the embedded tiny model: the VAE, then the DiT on its latents.", no_args_is_help=True
-)
-app.add_typer(train_app, name="train")
 
-
-@train_app.command("vae")
 def train_vae_command(
     out: Path = typer.Option(Path("runs/vae"), help="Run folder (checkpoint, log, best weights)."),
     preset: str = typer.Option("vae-s", help="VAE size preset (vae-s, vae-tiny)."),
@@ -74,7 +68,6 @@ def train_vae_command(
     console.print(f"[green]done:[/] {out} (best weights: {out / 'best.safetensors'})")
 
 
-@train_app.command("vae-export")
 def export_vae_command(
     run: Path = typer.Option(Path("runs/vae"), help="Run folder to export from."),
     out: Path = typer.Option(

@@ -7,29 +7,13 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from longcut.agent.cli import app
-from longcut.agent.events import Event
+from longcut.agent.cli.display import KEEP_CONTINUITY_HELP, Display, check_out, console, parse_refs
 from longcut.errors import InputError
 from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER, PLANNERS, offered
 
-console = Console(stderr=True)
 out_console = Console()
-
-
-def _parse_refs(values: list[str]) -> dict[str, str]:
-    """``NAME=PATH`` values; each path is kept as typed, so errors quote the user's own string."""
-    refs: dict[str, str] = {}
-    for v in values:
-        name, sep, path = v.partition("=")
-        if not sep or not name or not path:
-            raise InputError(f"--ref takes NAME=PATH (e.g. hero=hero.png), got {v!r}")
-        if name in refs:
-            raise InputError(f"--ref {name!r} given twice")
-        refs[name] = path
-    return refs
 
 
 def _options(model: str, planner: str, base_url: str | None, llm_model: str, listener, weights: Path | None = None,
@@ -47,25 +31,8 @@ def _options(model: str, planner: str, base_url: str | None, llm_model: str, lis
 
 CANDIDATES_HELP = ("Seeds tried for each shot's opening chunk when the evaluator can read the prompt; "
                    "the best is continued, and each retry tries twice as many, up to 8 (1 = off; default 4).")
-KEEP_CONTINUITY_HELP = ("Never cut inside a continuous run of shots. By default a continuous shot whose tries "
-                        "(each extending the shot before) all fail gets one more try that starts fresh: a cut.")
 WAIT_HELP = "If another turn of the session is running, wait for it to finish (default: refuse)."
 CANDIDATES_MAX = 8  # tools.generate.MAX_CANDIDATES, not imported here: it would load torch at start-up
-
-
-class _Display:
-    """A live progress bar over the whole job plus a line per milestone."""
-
-    def __init__(self) -> None:
-        self.progress = Progress(TextColumn("[bold]{task.fields[stage]:<10}"), BarColumn(),
-                                 TextColumn("{task.percentage:>5.1f}%"), TimeElapsedColumn(),
-                                 TextColumn("{task.description}"), console=console, transient=False)
-        self.task = self.progress.add_task("starting", total=100, stage="")
-
-    def __call__(self, e: Event) -> None:
-        self.progress.update(self.task, completed=e.percent, description=e.message[:70], stage=e.stage)
-        if e.stage in ("plan", "review", "done") and e.message:
-            self.progress.console.log(f"{e.stage}: {e.message}")
 
 
 def _summary(result, out: Path | None) -> None:
@@ -88,13 +55,6 @@ def _summary(result, out: Path | None) -> None:
                       f"({len(rev.regenerated)} shots generated, {result.seconds:.1f}s wall)")
 
 
-def _check_out(out: str | None) -> Path | None:
-    """An ``-o`` path checked before any work: the video must be writable there."""
-    from longcut.agent.session import check_export
-
-    return None if out is None else check_export(out)
-
-
 def _finish(result, out: Path | None) -> None:
     from longcut.agent.session import export
 
@@ -103,7 +63,6 @@ def _finish(result, out: Path | None) -> None:
     _summary(result, out)
 
 
-@app.command()
 def make(
     request: str = typer.Argument(..., help="What the video shows, in plain words."),
     out: str | None = typer.Option(None, "-o", "--out", help="Write the video here (.mp4)."),
@@ -124,9 +83,9 @@ def make(
     """Make a video from a request: plan, generate, check, edit, render."""
     from longcut.agent.session import Sessions
 
-    out_path = _check_out(out)
-    refs = _parse_refs(ref)
-    display = _Display()
+    out_path = check_out(out)
+    refs = parse_refs(ref)
+    display = Display()
     with display.progress:
         result = Sessions(wait=wait).make(request, name=session, seconds=seconds, seed=seed, refs=refs, music=music,
                                  opts=_options(model, planner, base_url, llm_model, display, weights, candidates,
@@ -134,7 +93,6 @@ def make(
     _finish(result, out_path)
 
 
-@app.command()
 def refine(
     session: str = typer.Argument(..., help="Session made with `longcut make --session NAME`."),
     feedback: str = typer.Argument(..., help="What to change, e.g. \"make the second shot green\"."),
@@ -150,9 +108,9 @@ def refine(
     """Change a session's video; only shots whose content changed are generated again."""
     from longcut.agent.session import Sessions
 
-    out_path = _check_out(out)
+    out_path = check_out(out)
     sessions = Sessions(wait=wait)
-    display = _Display()
+    display = Display()
     with display.progress:
         model = sessions.store.load(session).model
         result = sessions.refine(session, feedback,
@@ -161,7 +119,6 @@ def refine(
     _finish(result, out_path)
 
 
-@app.command()
 def history(session: str = typer.Argument(...)) -> None:
     """List a session's revisions."""
     from longcut.agent.session import Sessions
@@ -175,13 +132,12 @@ def history(session: str = typer.Argument(...)) -> None:
     out_console.print(table)
 
 
-@app.command()
 def undo(session: str = typer.Argument(...), out: str | None = typer.Option(None, "-o", "--out"),
          wait: bool = typer.Option(False, "--wait", help=WAIT_HELP)) -> None:
     """Go back to the previous revision (nothing is generated), or discard an unfinished turn."""
     from longcut.agent.session import Sessions, export
 
-    out_path = _check_out(out)  # before the project changes
+    out_path = check_out(out)  # before the project changes
     sessions = Sessions(wait=wait)
     if sessions.store.load(session).pending is not None:
         turn, rev = sessions.discard(session)
@@ -197,7 +153,6 @@ def undo(session: str = typer.Argument(...), out: str | None = typer.Option(None
     out_console.print(f"revision {rev.n}: {rev.request} → {out_path or rev.render}")
 
 
-@app.command()
 def chat(
     session: str | None = typer.Option(None, "--session"),
     out: str = typer.Option("longcut-chat.mp4", "-o", "--out"),
@@ -211,7 +166,7 @@ def chat(
     """Talk to longcut: the first line makes a video, each next line refines it (empty line or 'quit' ends)."""
     from longcut.agent.session import Sessions
 
-    out_path = _check_out(out)
+    out_path = check_out(out)
     sessions = Sessions(wait=wait)
     name = session
     while True:
@@ -221,7 +176,7 @@ def chat(
             break
         if line.lower() in ("", "quit", "exit", "bye"):
             break
-        display = _Display()
+        display = Display()
         try:
             with display.progress:
                 opts = _options(model, planner, base_url, llm_model, display, weights)

@@ -1,6 +1,6 @@
 """``longcut train dit …``: build the DiT's latent bank, train (resumable), export.
 
-Adds commands to the ``train`` group of ``cli_train``. A run lives in one
+Its commands join the ``train`` group (``cli/app.py``). A run lives in one
 folder (``--out``); running the same command again resumes from its
 checkpoint, and ``--steps`` may be raised to extend it.
 """
@@ -11,12 +11,10 @@ from pathlib import Path
 
 import typer
 
-from longcut.agent.cli import console
-from longcut.agent.cli_train import train_app
+from longcut.agent.cli.display import console
 from longcut.errors import InputError
 
 
-@train_app.command("dit-bank")
 def dit_bank_command(
     out: Path = typer.Option(Path("runs/dit_bank.pt"), help="Bank file to write."),
     scenes: int = typer.Option(1500, help="World scenes to render and encode."),
@@ -32,7 +30,6 @@ def dit_bank_command(
     console.print(f"[green]done:[/] {out}")
 
 
-@train_app.command("dit")
 def train_dit_command(
     out: Path = typer.Option(Path("runs/dit"), help="Run folder (checkpoint, metrics, log)."),
     bank: Path | None = typer.Option(None, help="Latent bank (default: <out>/../dit_bank.pt)."),
@@ -62,7 +59,6 @@ def train_dit_command(
     console.print(f"[green]done:[/] {out}")
 
 
-@train_app.command("dit-export")
 def export_dit_command(
     run: Path = typer.Option(Path("runs/dit"), help="Run folder to export from."),
     out: Path = typer.Option(Path("models/weights/dit"), help="Output stem: writes .safetensors and .json."),

@@ -13,7 +13,6 @@ from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from longcut.agent.cli import app
 from longcut.errors import InputError
 
 MAX_TIMELINE_BYTES = 10 * 1024 * 1024
@@ -38,7 +37,6 @@ def load_timeline_json(path: str | Path):  # -> Timeline (import kept lazy)
     return Timeline.model_validate(data)
 
 
-@app.command()
 def edit(
     timeline: Annotated[str, typer.Argument(help="Timeline JSON file (see README, 'Editing').")],
     output: Annotated[str | None, typer.Option(

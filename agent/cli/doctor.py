@@ -10,13 +10,12 @@ from rich.console import Console
 from rich.table import Table
 
 from longcut import __version__
-from longcut.agent.cli import app
 
 # Each check returns (name, ok, detail). Modules add theirs with ``register_check``.
 Check = Callable[[], tuple[str, bool, str]]
 _CHECKS: list[str] = [
-    "longcut.agent.cli_doctor:_python_check",
-    "longcut.agent.cli_doctor:_torch_check",
+    "longcut.agent.cli.doctor:_python_check",
+    "longcut.agent.cli.doctor:_torch_check",
     "longcut.tools.runner:doctor_check",
     "longcut.models.backends.diffusers.common:doctor_check",
 ]
@@ -46,7 +45,6 @@ def run_checks() -> list[tuple[str, bool, str]]:
     return results
 
 
-@app.command()
 def doctor() -> None:
     """Report the ffmpeg binary, torch device and model weights this install will use."""
     table = Table(title="longcut doctor")

@@ -9,8 +9,7 @@ import os
 import typer
 from rich.console import Console
 
-from longcut.agent.cli import app
-from longcut.agent.cli_make import KEEP_CONTINUITY_HELP
+from longcut.agent.cli.display import KEEP_CONTINUITY_HELP, Display, check_out, parse_refs
 from longcut.errors import InputError
 from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER, MAX_REFS, PLANNERS, offered
 
@@ -25,7 +24,6 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
-@app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=0, max=65535),
@@ -91,7 +89,6 @@ _SERVER = typer.Option(None, "--server", help=f"API URL (default: $LONGCUT_SERVE
 _TOKEN = typer.Option(None, "--token", help="API token (default: $LONGCUT_API_TOKEN or $LONGCUT_HOME/api-token).")
 
 
-@app.command()
 def submit(
     request: str = typer.Argument(..., help="What the video shows, in plain words."),
     seconds: float | None = typer.Option(None, "--seconds"),
@@ -105,17 +102,14 @@ def submit(
     token: str | None = _TOKEN,
 ) -> None:
     """Submit a job to a server; prints its id."""
-    from longcut.agent.cli_make import _parse_refs
-
     with _client(server, token) as api:
         job = api.submit(request, seconds=seconds, model=model, planner=planner, seed=seed,
-                         references=_parse_refs(ref), idempotency_key=idempotency_key,
+                         references=parse_refs(ref), idempotency_key=idempotency_key,
                          keep_continuity=keep_continuity)
     console.print(f"job {job['id']} {job['status']} (session {job['session']})")
     out_console.print(job["id"])
 
 
-@app.command()
 def status(
     job_id: str = typer.Argument(...),
     as_json: bool = typer.Option(False, "--json", help="Print the whole status as JSON."),
@@ -134,7 +128,6 @@ def status(
                       + (f"\nerror: {job['error']}" if job.get("error") else ""), highlight=False)
 
 
-@app.command()
 def wait(
     job_id: str = typer.Argument(...),
     out: str | None = typer.Option(None, "-o", "--out", help="Download the video here (.mp4) when done."),
@@ -143,12 +136,11 @@ def wait(
     token: str | None = _TOKEN,
 ) -> None:
     """Follow a job until it ends (progress bar), then download its video."""
-    from longcut.agent.cli_make import _check_out, _Display
     from longcut.agent.events import Event
     from longcut.errors import LongcutError
 
-    out = _check_out(out)
-    display = _Display()
+    out = check_out(out)
+    display = Display()
 
     def show(e: dict) -> None:
         if e.get("stage") != "job":
@@ -164,7 +156,6 @@ def wait(
     out_console.print(f"job {job_id} succeeded" + (f" → {out}" if out else ""))
 
 
-@app.command()
 def delete(
     job_id: str = typer.Argument(..., help="A finished job (cancel a queued or running one first)."),
     server: str | None = _SERVER,

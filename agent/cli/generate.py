@@ -16,7 +16,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from longcut.agent.cli import app
 from longcut.errors import InputError
 from longcut.limits import DEFAULT_MODEL
 
@@ -43,7 +42,6 @@ def read_reference(path: str | Path):
     return read_rgb_array(path, "reference image")
 
 
-@app.command()
 def generate(
     prompt: Annotated[str, typer.Argument(help="What to show, e.g. 'a big red circle moves left quickly on a sky background'.")],
     output: Annotated[str, typer.Option("--output", "-o", help="Video to write (.mp4).")],
