@@ -8,11 +8,11 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from longcut.agent.api_models import JobRequest
 from longcut.agent.edits import UpdateShotArgs
 from longcut.agent.planner import PlanRequest
 from longcut.agent.planner_offline import OfflinePlanner
 from longcut.agent.planner_openai import LLMPlan, draft_to_plan
+from longcut.agent.service.models import JobRequest
 from longcut.agent.session import Options, _planner
 from longcut.agent.state import Project
 from longcut.agent.vocabulary import vocabulary_for

@@ -43,9 +43,9 @@ def serve(
     """Run the HTTP job API with a pool of worker processes (docs at /docs)."""
     import uvicorn
 
-    from longcut.agent.api import create_app
-    from longcut.agent.auth import TOKEN_FILE, load_tokens
-    from longcut.agent.jobs import ServerConfig
+    from longcut.agent.service.app import create_app
+    from longcut.agent.service.auth import TOKEN_FILE, load_tokens
+    from longcut.agent.service.config import ServerConfig
     from longcut.agent.store import longcut_home
     from longcut.models.backends.registry import backend_names, is_custom_spec
 
@@ -66,7 +66,7 @@ def serve(
                        max_active_jobs=max_active_jobs, max_references=max_references,
                        max_upload_bytes=int(max_upload_mb * 2**20), lease_seconds=lease_seconds,
                        retention_days=retention_days)
-    retention_log = logging.getLogger("longcut.agent.retention")
+    retention_log = logging.getLogger("longcut.agent.service.retention")
     if not retention_log.isEnabledFor(logging.INFO):  # what the sweep deletes is always logged
         retention_log.setLevel(logging.INFO)
     config = uvicorn.Config(create_app(cfg, tokens, workers), host=host, port=port, log_level="warning",
@@ -77,7 +77,7 @@ def serve(
 
 
 def _client(server: str | None, token: str | None):
-    from longcut.agent.auth import client_token
+    from longcut.agent.service.auth import client_token
     from longcut.agent.store import longcut_home
     from longcut.client import Client
 

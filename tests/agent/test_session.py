@@ -149,7 +149,7 @@ def test_progress_never_goes_back_on_a_retry_and_names_the_try(sessions):
 
 def test_a_resumed_job_reports_no_lower_percent_than_it_had_reached():
     from longcut.agent.events import EventSink
-    from longcut.agent.worker import _Listener
+    from longcut.agent.service.worker import _Listener
 
     class Log:
         bodies = []

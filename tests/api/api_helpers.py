@@ -146,8 +146,9 @@ def wait_for(predicate, timeout: float, what: str, every: float = 0.1):
 
 def run_stuck_job(db: str, home: str) -> None:
     """In a child process: claim a job and run it with an agent that never reports progress."""
-    import longcut.agent.worker as worker
-    from longcut.agent.jobs import JobStore, ServerConfig
+    import longcut.agent.service.worker as worker
+    from longcut.agent.service.config import ServerConfig
+    from longcut.agent.service.queue import JobStore
 
     def stuck(*_args, **_kw):
         time.sleep(60)

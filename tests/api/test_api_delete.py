@@ -7,10 +7,11 @@ import time
 import httpx
 import pytest
 
-from longcut.agent.auth import owner_of
 from longcut.agent.cli.app import main
-from longcut.agent.jobs import JobActive, JobStore, NoSession, ServerConfig
-from longcut.agent.retention import DAY, sweep
+from longcut.agent.service.auth import owner_of
+from longcut.agent.service.config import ServerConfig
+from longcut.agent.service.queue import JobActive, JobStore, NoSession
+from longcut.agent.service.retention import DAY, sweep
 from longcut.client import ApiError
 
 from tests.api.api_helpers import (

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from longcut.agent.api_models import JobRequest, TurnRequest
+from longcut.agent.service.models import JobRequest, TurnRequest
 
 from tests.api.api_helpers import headers
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from longcut.agent.jobs import IdempotencyConflict, JobStore, QueueLimit
+from longcut.agent.service.queue import IdempotencyConflict, JobStore, QueueLimit
 
 from tests.api.api_helpers import run_stuck_job, wait_for
 

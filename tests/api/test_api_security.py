@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from longcut.agent.auth import load_tokens, owner_of
+from longcut.agent.service.auth import load_tokens, owner_of
 from longcut.errors import InputError
 
 from tests.api.api_helpers import OTHER_TOKEN, TOKEN, headers

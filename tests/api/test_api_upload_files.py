@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from longcut.agent.uploads import store_upload
+from longcut.agent.service.upload_store import store_upload
 from longcut.errors import InputError
 
 OWNER = "0123456789abcdef0123456789abcdef"

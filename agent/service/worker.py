@@ -29,7 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from longcut.agent.jobs import Job, JobStore, ServerConfig
+from longcut.agent.service.config import ServerConfig
+from longcut.agent.service.queue import Job, JobStore
 from longcut.errors import InputError, LongcutError
 from longcut.limits import offered
 
@@ -117,8 +118,8 @@ def execute(job: Job, store: JobStore, cfg: ServerConfig, listener) -> tuple[str
 
 
 def _execute_turn(job: Job, store: JobStore, cfg: ServerConfig, listener, sessions) -> tuple[str, int]:
+    from longcut.agent.service.upload_store import upload_path
     from longcut.agent.session import Options
-    from longcut.agent.uploads import upload_path
     from longcut.models.backends.registry import load_backend
 
     req = job.request

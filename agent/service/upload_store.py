@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from longcut.agent.jobs import QueueLimit, new_id
+from longcut.agent.service.queue import QueueLimit, new_id
 from longcut.errors import InputError
 from longcut.tools import images
 from longcut.tools.paths import atomic_output, make_private_dir

@@ -19,6 +19,9 @@ is claimed again when the lease runs out (or at once, when the pool saw the
 worker die) and resumes from its checkpoint. Every write by a worker is
 fenced by its claim id, so a worker that lost its lease cannot finish a job
 another worker now runs.
+
+The file runs past 400 lines on purpose: the schema, the claim/lease/fence
+protocol and every query that relies on them are read together.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from longcut.errors import LongcutError
-from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER, MAX_REFS
+from longcut.limits import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 
@@ -112,40 +115,6 @@ class JobActive(LongcutError):
     def __init__(self, job_id: str, status: str) -> None:
         super().__init__(f"job {job_id!r} is {status}; cancel it first and delete it once it has stopped")
         self.status = status
-
-
-@dataclass
-class ServerConfig:
-    """What the operator allows and how the queue behaves (``longcut serve`` flags)."""
-
-    home: Path
-    models: tuple[str, ...] = (DEFAULT_MODEL,)
-    planners: tuple[str, ...] = (DEFAULT_PLANNER,)
-    max_seconds: float = 600.0
-    max_references: int = MAX_REFS
-    max_active_jobs: int = 20  # queued + running, per token
-    max_upload_bytes: int = 20 * 1024 * 1024
-    max_uploads: int = 100  # stored uploads, per token
-    max_image_pixels: int = 4096 * 4096
-    lease_seconds: float = 30.0
-    max_attempts: int = 3  # claims of one job (a worker that keeps dying fails it)
-    cancel_grace: float = 10.0  # then the worker stops itself hard
-    poll_seconds: float = 0.1  # how often an idle worker looks for a job
-    retention_days: float = 0.0  # finished jobs older than this are deleted (0: kept forever)
-
-    @property
-    def db_path(self) -> Path:
-        """The queue's SQLite file."""
-        return Path(self.home) / "jobs.sqlite"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Picklable form for worker processes."""
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ServerConfig:
-        """Inverse of ``to_dict``."""
-        return cls(**{**d, "home": Path(d["home"]), "models": tuple(d["models"]), "planners": tuple(d["planners"])})
 
 
 @dataclass

@@ -31,7 +31,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from longcut.agent.jobs import Job, JobStore, ServerConfig, Trash
+from longcut.agent.service.config import ServerConfig
+from longcut.agent.service.queue import Job, JobStore, Trash
 from longcut.errors import InputError
 
 log = logging.getLogger(__name__)

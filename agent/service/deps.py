@@ -1,0 +1,91 @@
+"""What endpoints take through ``Depends``: the caller (``Owner``), the config, the queue; and the job views they share.
+
+``create_app`` puts the config, the queue and the tokens on ``app.state``;
+these dependencies read them from there, so a router module holds plain
+module-level functions.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from longcut.agent.service.auth import Tokens
+from longcut.agent.service.config import ServerConfig
+from longcut.agent.service.errors import ApiError, not_found
+from longcut.agent.service.models import ID_PATTERN, JobOut, Progress
+from longcut.agent.service.queue import Job, JobStore
+
+JobId = Annotated[str, Path(pattern=ID_PATTERN, description="A job id returned by POST /v1/jobs.")]
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, pattern=r"^[\x21-\x7e]+$")]
+
+_bearer = HTTPBearer(auto_error=False, description="The server's API token.")
+
+
+def _owner(request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+    """The owner id of the request's bearer token; 401 without a valid one."""
+    tokens: Tokens = request.app.state.tokens
+    owner = tokens.owner(creds.credentials if creds is not None else None)
+    if owner is None:
+        raise ApiError(401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"})
+    return owner
+
+
+Owner = Annotated[str, Depends(_owner)]
+
+
+def _config(request: Request) -> ServerConfig:
+    return request.app.state.cfg
+
+
+def _store(request: Request) -> JobStore:
+    return request.app.state.store
+
+
+Config = Annotated[ServerConfig, Depends(_config)]
+Store = Annotated[JobStore, Depends(_store)]
+
+
+def _iso(t: float | None) -> str | None:
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds") if t is not None else None
+
+
+def job_out(cfg: ServerConfig, job: Job, with_storyboard: bool = True) -> JobOut:
+    """A job as the API shows it (the storyboard read from its project, once it started)."""
+    storyboard = _storyboard(cfg, job) if with_storyboard and job.status != "queued" else None
+    result = None
+    if job.status == "succeeded":
+        result = {"video": f"/v1/jobs/{job.id}/result", "project": f"/v1/jobs/{job.id}/result/project"}
+    progress = {k: v for k, v in (job.progress or {}).items() if k in Progress.model_fields and v is not None}
+    return JobOut(id=job.id, kind=job.kind, status=job.status, session=job.session, request=job.request,
+                  created=_iso(job.created), started=_iso(job.started), finished=_iso(job.finished),
+                  attempts=job.attempts, cancel_requested=job.cancel_requested, progress=Progress(**progress),
+                  storyboard=storyboard, revision=job.revision, error=job.error, result=result)
+
+
+def project_of(cfg: ServerConfig, session: str):
+    """The session's project, or None once its files are gone."""
+    from longcut.agent.store import ProjectStore
+
+    projects = ProjectStore(cfg.home / "projects")
+    return projects.load(session) if projects.exists(session) else None
+
+
+def _storyboard(cfg: ServerConfig, job: Job) -> dict[str, Any] | None:
+    project = project_of(cfg, job.session)
+    if project is None:
+        return None
+    rev = next((r for r in project.revisions if r.n == job.revision), None)
+    board = rev.storyboard if rev is not None else project.storyboard
+    return board.model_dump(mode="json") if board is not None else None
+
+
+def owned_job(store: JobStore, job_id: str, owner: str) -> Job:
+    """The caller's job ``job_id``; 404 if it has none by that id."""
+    job = store.get(job_id, owner)
+    if job is None:
+        raise not_found("job", job_id)
+    return job
