@@ -22,7 +22,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 from longcut.agent.assemble import build_timeline
-from longcut.agent.planner import PlanRequest
+from longcut.agent.planning.planner import PlanRequest
 from longcut.agent.shots import (
     Runtime,
     chains,

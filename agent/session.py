@@ -32,7 +32,8 @@ from filelock import FileLock, Timeout
 
 from longcut.agent.events import Event, EventSink
 from longcut.agent.graph import checkpointer, forget_turn, run_turn
-from longcut.agent.planner import Planner, video_seconds
+from longcut.agent.planning.planner import Planner, video_seconds
+from longcut.agent.planning.vocabulary import vocabulary_for
 from longcut.agent.shots import (
     DEFAULT_CANDIDATES,
     DEFAULT_MAX_TRIES,
@@ -51,7 +52,6 @@ from longcut.agent.state import (
     slugify,
 )
 from longcut.agent.store import ProjectStore
-from longcut.agent.vocabulary import vocabulary_for
 from longcut.errors import InputError
 from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER, PLANNERS, offered
 from longcut.models.backends.base import VideoModel
@@ -110,11 +110,11 @@ def _planner(opts: Options) -> Planner:
     if opts.planner_impl is not None:
         return opts.planner_impl
     if offered("planner", opts.planner, PLANNERS) == "offline":
-        from longcut.agent.planner_offline import OfflinePlanner
+        from longcut.agent.planning.offline import OfflinePlanner
 
         return OfflinePlanner()
     if opts.planner == "openai":
-        from longcut.agent.planner_openai import OpenAIPlanner
+        from longcut.agent.planning.openai import OpenAIPlanner
 
         return OpenAIPlanner(base_url=opts.base_url, model=opts.llm_model)
     raise AssertionError(f"planner {opts.planner!r} is in PLANNERS but has no constructor here")

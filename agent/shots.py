@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from longcut.agent.events import EventSink
-from longcut.agent.planner import ModelVocabulary, Planner
+from longcut.agent.planning.planner import ModelVocabulary, Planner
 from longcut.agent.state import Project, Shot, ShotCheck, ShotVersion, Storyboard, shot_key
 from longcut.agent.store import ProjectStore
 from longcut.errors import InputError, LongcutError

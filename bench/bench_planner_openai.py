@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for tests.fake_openai
 
-from longcut.agent.planner import ModelVocabulary, PlanRequest  # noqa: E402
-from longcut.agent.planner_openai import OpenAIPlanner  # noqa: E402
+from longcut.agent.planning.openai import OpenAIPlanner  # noqa: E402
+from longcut.agent.planning.planner import ModelVocabulary, PlanRequest  # noqa: E402
 from longcut.agent.state import Project  # noqa: E402
 
 from tests.fake_openai import FakeOpenAI, call, message, structured, tool_calls  # noqa: E402

@@ -25,10 +25,10 @@ import sys
 import time
 from pathlib import Path
 
-from longcut.agent.lexicon import CATEGORY_WORDS, EmbeddingFallback
-from longcut.agent.planner import PlanRequest
-from longcut.agent.planner_offline import OfflinePlanner
-from longcut.agent.vocabulary import closed_vocabulary
+from longcut.agent.planning.lexicon import CATEGORY_WORDS, EmbeddingFallback
+from longcut.agent.planning.offline import OfflinePlanner
+from longcut.agent.planning.planner import PlanRequest
+from longcut.agent.planning.vocabulary import closed_vocabulary
 from longcut.models.world.capabilities import WORLD_VOCABULARY
 from longcut.models.world.captions import caption, parse_canonical
 from longcut.models.world.scene import sample_scene

@@ -8,14 +8,14 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from longcut.agent.edits import UpdateShotArgs
-from longcut.agent.planner import PlanRequest
-from longcut.agent.planner_offline import OfflinePlanner
-from longcut.agent.planner_openai import LLMPlan, draft_to_plan
+from longcut.agent.planning.edits import UpdateShotArgs
+from longcut.agent.planning.offline import OfflinePlanner
+from longcut.agent.planning.openai import LLMPlan, draft_to_plan
+from longcut.agent.planning.planner import PlanRequest
+from longcut.agent.planning.vocabulary import vocabulary_for
 from longcut.agent.service.models import JobRequest
 from longcut.agent.session import Options, _planner
 from longcut.agent.state import Project
-from longcut.agent.vocabulary import vocabulary_for
 from longcut.errors import InputError
 from longcut.limits import MAX_CLIP_SECONDS, MAX_VIDEO_SECONDS, NotOffered, offered
 from longcut.models.backends.base import (

@@ -39,7 +39,7 @@ router = APIRouter()
 @router.post("/v1/jobs", status_code=202, tags=["jobs"], responses={200: {"model": JobOut}, 429: {"model": ErrorOut}})
 def submit(owner: Owner, cfg: Config, store: Store, body: JobRequest, idempotency_key: IdemKey = None) -> JSONResponse:
     """Queue a new video (202); the same ``Idempotency-Key`` returns the same job (200), never a second."""
-    from longcut.agent.planner import video_seconds
+    from longcut.agent.planning.planner import video_seconds
 
     opts = body.options
     model = offered("model", opts.model or cfg.models[0], cfg.models, "models")

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from longcut.agent.edits import edit_registry, storyboard_diff
+from longcut.agent.planning.edits import edit_registry, storyboard_diff
 from longcut.agent.state import Shot, Storyboard, Transition
 
 

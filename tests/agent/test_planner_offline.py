@@ -1,9 +1,9 @@
 import pytest
 
-from longcut.agent.planner import PlanRequest
-from longcut.agent.planner_offline import OfflinePlanner, allocate_seconds
+from longcut.agent.planning.offline import OfflinePlanner, allocate_seconds
+from longcut.agent.planning.planner import PlanRequest
+from longcut.agent.planning.vocabulary import closed_vocabulary
 from longcut.agent.state import Project
-from longcut.agent.vocabulary import closed_vocabulary
 from longcut.errors import InputError
 from longcut.models.world.capabilities import WORLD_VOCABULARY
 from longcut.models.world.captions import parse_canonical

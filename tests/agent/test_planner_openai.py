@@ -5,19 +5,19 @@ import json
 
 import pytest
 
-from longcut.agent.edits import edit_registry
-from longcut.agent.planner import (
-    ModelVocabulary,
-    Planner,
-    PlannerError,
-    PlanRequest,
-)
-from longcut.agent.planner_openai import (
+from longcut.agent.planning.edits import edit_registry
+from longcut.agent.planning.openai import (
     DraftProblem,
     LLMEndpointError,
     LLMPlan,
     OpenAIPlanner,
     draft_to_plan,
+)
+from longcut.agent.planning.planner import (
+    ModelVocabulary,
+    Planner,
+    PlannerError,
+    PlanRequest,
 )
 from longcut.agent.state import MAX_REFS, Project, Shot, Storyboard, Transition
 from longcut.errors import InputError, LongcutError

@@ -1,6 +1,6 @@
 import pytest
 
-from longcut.agent.request_text import parse_seconds, parse_title, shot_clauses
+from longcut.agent.planning.request_text import parse_seconds, parse_title, shot_clauses
 
 
 @pytest.mark.parametrize("text, seconds", [

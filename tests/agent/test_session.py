@@ -3,11 +3,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from longcut.agent.planner import PlanRequest
-from longcut.agent.planner_offline import OfflinePlanner
+from longcut.agent.planning.offline import OfflinePlanner
+from longcut.agent.planning.planner import PlanRequest
+from longcut.agent.planning.vocabulary import vocabulary_for
 from longcut.agent.session import Options, Sessions
 from longcut.agent.store import ProjectStore
-from longcut.agent.vocabulary import vocabulary_for
 from longcut.errors import InputError
 from longcut.models.world.captions import parse_canonical
 from longcut.models.world.evaluate import read_clip

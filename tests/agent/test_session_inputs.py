@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from longcut.agent.planner_offline import OfflinePlanner
+from longcut.agent.planning.offline import OfflinePlanner
 from longcut.agent.session import Options, Sessions
 from longcut.agent.state import PendingTurn, Project
 from longcut.agent.store import ProjectStore

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from longcut.agent.planner_offline import OfflinePlanner
+from longcut.agent.planning.offline import OfflinePlanner
 from longcut.agent.session import Options, SessionBusy, Sessions
 from longcut.agent.store import ProjectStore
 
@@ -23,7 +23,7 @@ REQUEST = "a 8-second video: a red ball crosses a meadow, then it bounces"
 TURN = textwrap.dedent("""
     import os, sys, time
     from pathlib import Path
-    from longcut.agent.planner_offline import OfflinePlanner
+    from longcut.agent.planning.offline import OfflinePlanner
     from longcut.agent.session import Options, Sessions, SessionBusy
     from longcut.agent.store import ProjectStore
     from tests.fakes import WorldOracleModel

@@ -237,7 +237,7 @@ def test_through_the_agent_with_a_reference(vace, tmp_path, monkeypatch):
     from PIL import Image
 
     from longcut.agent.assemble import output_size
-    from longcut.agent.planner_offline import OfflinePlanner
+    from longcut.agent.planning.offline import OfflinePlanner
     from longcut.agent.session import Options, Sessions
     from longcut.agent.store import ProjectStore
     from longcut.tools.media import probe

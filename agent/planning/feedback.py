@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from longcut.agent.lexicon import Lexicon
-from longcut.agent.request_text import QUOTED_RE, quoted
+from longcut.agent.planning.lexicon import Lexicon
+from longcut.agent.planning.request_text import QUOTED_RE, quoted
 from longcut.agent.state import Storyboard
 from longcut.errors import InputError
 from longcut.models.backends.capabilities import PromptVocabulary

@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import Field
 
-from longcut.agent.request_text import parse_seconds
+from longcut.agent.planning.request_text import parse_seconds
 from longcut.agent.state import (
     Project,
     Reference,

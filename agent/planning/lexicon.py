@@ -11,7 +11,7 @@ The categories are those of ``READING_VOCABULARY``, the embedded world's
 caption grammar: whatever the backend, the offline planner reads a request
 into these attributes (subjects, motions, backgrounds, events) and then
 writes each shot in the backend's own vocabulary, a caption of that grammar
-or open prose (``planner_offline``).
+or open prose (``planning.offline``).
 """
 
 from __future__ import annotations

@@ -21,6 +21,9 @@ output. Three decision points (``agent.planner.Planner``):
 
 Every prompt is a template in ``prompts/``. An unreachable or failing endpoint
 is a ``LongcutError`` (``LLMEndpointError``) that says which endpoint failed.
+
+The file runs past 400 lines on purpose: the tool schemas, the conversation
+loop and the checks of each reply are one protocol and read together.
 """
 
 from __future__ import annotations
@@ -36,15 +39,15 @@ import openai
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from longcut import prompts
-from longcut.agent.edits import READ_TOOLS, board_view, edit_registry, storyboard_diff
-from longcut.agent.planner import (
+from longcut.agent.planning.edits import READ_TOOLS, board_view, edit_registry, storyboard_diff
+from longcut.agent.planning.planner import (
     ModelVocabulary,
     Plan,
     PlannerError,
     PlannerUsage,
     PlanRequest,
 )
-from longcut.agent.request_text import parse_seconds
+from longcut.agent.planning.request_text import parse_seconds
 from longcut.agent.state import (
     MAX_SHOTS,
     Project,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 
 from longcut import prompts
-from longcut.agent.planner import ModelVocabulary
+from longcut.agent.planning.planner import ModelVocabulary
 from longcut.models.backends.base import ModelInfo
 from longcut.models.backends.capabilities import PromptVocabulary
 

@@ -18,17 +18,23 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
-from longcut.agent.edits import edit_registry
-from longcut.agent.lexicon import (
+from longcut.agent.planning.edits import edit_registry
+from longcut.agent.planning.lexicon import (
     CATEGORY_WORDS,
     READING_VOCABULARY,
     EmbeddingFallback,
     Lexicon,
     Match,
 )
-from longcut.agent.planner import ModelVocabulary, Plan, PlannerUsage, PlanRequest, video_seconds
-from longcut.agent.prose import Subject, open_prompt, subject_phrase
-from longcut.agent.request_text import parse_title, shot_clauses
+from longcut.agent.planning.planner import (
+    ModelVocabulary,
+    Plan,
+    PlannerUsage,
+    PlanRequest,
+    video_seconds,
+)
+from longcut.agent.planning.prose import Subject, open_prompt, subject_phrase
+from longcut.agent.planning.request_text import parse_title, shot_clauses
 from longcut.agent.state import Project, Reference, Shot, Storyboard, Transition, slugify
 from longcut.errors import InputError
 from longcut.limits import MAX_REFS
@@ -345,7 +351,7 @@ class OfflinePlanner:
     # --------------------------------------------------------------- revise
     def revise(self, project: Project, feedback: str, vocabulary: ModelVocabulary) -> Storyboard:
         """Feedback → storyboard edit-tool calls (see ``agent.feedback``)."""
-        from longcut.agent.feedback import feedback_calls
+        from longcut.agent.planning.feedback import feedback_calls
 
         if project.storyboard is None:
             raise InputError(f"session {project.name!r} has no storyboard yet; run `longcut make` first")
