@@ -97,3 +97,19 @@ def test_the_layers_import_one_way():
         if imp.startswith(banned)
     ]
     assert not wrong, wrong
+
+
+# An app module imports the modules of its package (commands, routers), never the other way round.
+APPS = ("longcut.agent.cli.app", "longcut.agent.service.app")
+
+
+def test_no_module_imports_its_packages_app():
+    wrong = [
+        f"{name} imports {app}"
+        for app in APPS
+        for name, path in modules().items()
+        if name.startswith(app.rsplit(".", 1)[0] + ".") and name != app
+        if any(imp == app or imp.startswith(app + ".") for imp in _imported(path))
+    ]
+    assert APPS[0] in modules() and APPS[1] in modules()
+    assert not wrong, wrong
