@@ -23,8 +23,8 @@ REQUEST = "a 60-second video: a red ball crosses a meadow, night falls, then it 
 
 
 def run_once(seed: int, candidates: int, model: str, home: Path, cut_fallback: bool = True) -> dict:
-    from longcut.agent.session import Options, Sessions
     from longcut.agent.store import ProjectStore
+    from longcut.agent.turn.session import Options, Sessions
     from longcut.tools.media import probe
 
     sessions = Sessions(ProjectStore(home / "projects"), checkpoints=home / "ck.sqlite")

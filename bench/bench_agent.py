@@ -39,8 +39,8 @@ TURNS = [
 def _child(model: str, seconds: int, home: str, turns: bool, candidates: int) -> None:
     import resource
 
-    from longcut.agent.session import Options, Sessions
     from longcut.agent.store import ProjectStore
+    from longcut.agent.turn.session import Options, Sessions
 
     sessions = Sessions(ProjectStore(Path(home) / "projects"), checkpoints=Path(home) / "ck.sqlite")
     opts = Options(model=model, candidates=candidates)

@@ -68,8 +68,8 @@ def batch(server: Server, model: str, jobs: int, seconds: float) -> dict:
 
 def in_process(model_spec: str, runs: int, seconds: float) -> list[float]:
     """The same job through ``Sessions.make`` in this process (warm model), wall seconds each."""
-    from longcut.agent.session import Options, Sessions
     from longcut.agent.store import ProjectStore
+    from longcut.agent.turn.session import Options, Sessions
     from longcut.models.backends.registry import load_backend
 
     home = Path(tempfile.mkdtemp(prefix="bench-inproc-"))

@@ -14,8 +14,8 @@ from longcut.agent.planning.openai import LLMPlan, draft_to_plan
 from longcut.agent.planning.planner import PlanRequest
 from longcut.agent.planning.vocabulary import vocabulary_for
 from longcut.agent.service.models import JobRequest
-from longcut.agent.session import Options, _planner
 from longcut.agent.state import Project
+from longcut.agent.turn.session import Options, _planner
 from longcut.errors import InputError
 from longcut.limits import MAX_CLIP_SECONDS, MAX_VIDEO_SECONDS, NotOffered, offered
 from longcut.models.backends.base import (

@@ -18,7 +18,7 @@ out_console = Console()
 
 def _options(model: str, planner: str, base_url: str | None, llm_model: str, listener, weights: Path | None = None,
              candidates: int | None = None, keep_continuity: bool = False):
-    from longcut.agent.session import Options
+    from longcut.agent.turn.session import Options
 
     offered("--planner", planner, PLANNERS)
     extra = {} if candidates is None else {"candidates": candidates}
@@ -56,7 +56,7 @@ def _summary(result, out: Path | None) -> None:
 
 
 def _finish(result, out: Path | None) -> None:
-    from longcut.agent.session import export
+    from longcut.agent.turn.session import export
 
     if out is not None:
         export(result.render, out)
@@ -81,7 +81,7 @@ def make(
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Make a video from a request: plan, generate, check, edit, render."""
-    from longcut.agent.session import Sessions
+    from longcut.agent.turn.session import Sessions
 
     out_path = check_out(out)
     refs = parse_refs(ref)
@@ -106,7 +106,7 @@ def refine(
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Change a session's video; only shots whose content changed are generated again."""
-    from longcut.agent.session import Sessions
+    from longcut.agent.turn.session import Sessions
 
     out_path = check_out(out)
     sessions = Sessions(wait=wait)
@@ -121,7 +121,7 @@ def refine(
 
 def history(session: str = typer.Argument(...)) -> None:
     """List a session's revisions."""
-    from longcut.agent.session import Sessions
+    from longcut.agent.turn.session import Sessions
 
     table = Table(title=f"session {session}")
     for col in ("rev", "when", "request", "shots", "generated", "render"):
@@ -135,7 +135,7 @@ def history(session: str = typer.Argument(...)) -> None:
 def undo(session: str = typer.Argument(...), out: str | None = typer.Option(None, "-o", "--out"),
          wait: bool = typer.Option(False, "--wait", help=WAIT_HELP)) -> None:
     """Go back to the previous revision (nothing is generated), or discard an unfinished turn."""
-    from longcut.agent.session import Sessions, export
+    from longcut.agent.turn.session import Sessions, export
 
     out_path = check_out(out)  # before the project changes
     sessions = Sessions(wait=wait)
@@ -164,7 +164,7 @@ def chat(
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Talk to longcut: the first line makes a video, each next line refines it (empty line or 'quit' ends)."""
-    from longcut.agent.session import Sessions
+    from longcut.agent.turn.session import Sessions
 
     out_path = check_out(out)
     sessions = Sessions(wait=wait)

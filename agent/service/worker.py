@@ -60,7 +60,7 @@ class _Listener:
         self.percent = body["percent"] = max(self.percent, body["percent"])
         self.store.append_event(self.job_id, body)
         if self.stop.is_set():
-            from longcut.agent.shots import Cancelled
+            from longcut.agent.turn.shots import Cancelled
 
             raise Cancelled("the job was cancelled")
 
@@ -108,8 +108,8 @@ def _clean(message: str, home: Path) -> str:
 
 def execute(job: Job, store: JobStore, cfg: ServerConfig, listener) -> tuple[str, int]:
     """Run the job's session turn (resuming it if it was started); returns (render path, revision)."""
-    from longcut.agent.session import Sessions
     from longcut.agent.store import ProjectStore
+    from longcut.agent.turn.session import Sessions
 
     # A turn of the same session started outside the queue (a CLI command on this home) is waited for.
     sessions = Sessions(ProjectStore(cfg.home / "projects"), checkpoints=cfg.home / "checkpoints.sqlite", wait=True)
@@ -119,7 +119,7 @@ def execute(job: Job, store: JobStore, cfg: ServerConfig, listener) -> tuple[str
 
 def _execute_turn(job: Job, store: JobStore, cfg: ServerConfig, listener, sessions) -> tuple[str, int]:
     from longcut.agent.service.upload_store import upload_path
-    from longcut.agent.session import Options
+    from longcut.agent.turn.session import Options
     from longcut.models.backends.registry import load_backend
 
     req = job.request
@@ -181,7 +181,7 @@ def run_job(job: Job, store: JobStore, cfg: ServerConfig, parent_pid: int) -> st
 
 def _warm_up(cfg: ServerConfig) -> None:
     """Import the agent and load the allowed models before the first job (a warm worker)."""
-    import longcut.agent.session  # noqa: F401  (the graph, tools and torch)
+    import longcut.agent.turn.session  # noqa: F401  (the graph, tools and torch)
     from longcut.models.backends.registry import load_backend
 
     for name in cfg.models:

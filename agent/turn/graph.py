@@ -21,9 +21,11 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
-from longcut.agent.assemble import build_timeline
 from longcut.agent.planning.planner import PlanRequest
-from longcut.agent.shots import (
+from longcut.agent.state import Project, Revision, ShotVersion
+from longcut.agent.store import longcut_home
+from longcut.agent.turn.assemble import build_timeline
+from longcut.agent.turn.shots import (
     Runtime,
     chains,
     file_sha256,
@@ -31,8 +33,6 @@ from longcut.agent.shots import (
     make_chain,
     take_problems,
 )
-from longcut.agent.state import Project, Revision, ShotVersion
-from longcut.agent.store import longcut_home
 from longcut.limits import PLAN_SHOT_SECONDS
 from longcut.tools.generate import GenerateImageArgs, generate_image
 from longcut.tools.timeline import render

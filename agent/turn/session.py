@@ -31,18 +31,8 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from longcut.agent.events import Event, EventSink
-from longcut.agent.graph import checkpointer, forget_turn, run_turn
 from longcut.agent.planning.planner import Planner, video_seconds
 from longcut.agent.planning.vocabulary import vocabulary_for
-from longcut.agent.shots import (
-    DEFAULT_CANDIDATES,
-    DEFAULT_MAX_TRIES,
-    DEFAULT_REWRITE_AFTER,
-    Cancelled,
-    RetryPolicy,
-    Runtime,
-    file_sha256,
-)
 from longcut.agent.state import (
     PendingTurn,
     Project,
@@ -52,6 +42,9 @@ from longcut.agent.state import (
     slugify,
 )
 from longcut.agent.store import ProjectStore
+from longcut.agent.turn.graph import checkpointer, forget_turn, run_turn
+from longcut.agent.turn.retry import DEFAULT_MAX_TRIES, DEFAULT_REWRITE_AFTER, RetryPolicy
+from longcut.agent.turn.shots import DEFAULT_CANDIDATES, Cancelled, Runtime, file_sha256
 from longcut.errors import InputError
 from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER, PLANNERS, offered
 from longcut.models.backends.base import VideoModel

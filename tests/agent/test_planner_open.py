@@ -17,9 +17,9 @@ import torch
 from longcut.agent.planning.offline import OfflinePlanner
 from longcut.agent.planning.planner import PlanRequest
 from longcut.agent.planning.vocabulary import vocabulary_for
-from longcut.agent.session import Options, Sessions
 from longcut.agent.state import Project
 from longcut.agent.store import ProjectStore
+from longcut.agent.turn.session import Options, Sessions
 from longcut.errors import InputError
 from longcut.models.backends import registry
 from longcut.models.backends.capabilities import PromptVocabulary

@@ -6,8 +6,8 @@ import pytest
 from longcut.agent.planning.offline import OfflinePlanner
 from longcut.agent.planning.planner import PlanRequest
 from longcut.agent.planning.vocabulary import vocabulary_for
-from longcut.agent.session import Options, Sessions
 from longcut.agent.store import ProjectStore
+from longcut.agent.turn.session import Options, Sessions
 from longcut.errors import InputError
 from longcut.models.world.captions import parse_canonical
 from longcut.models.world.evaluate import read_clip
@@ -101,7 +101,7 @@ def test_the_retry_policy_says_when_the_prompt_is_rewritten(sessions, max_tries,
 
 
 def test_a_retry_policy_refuses_nonsense():
-    from longcut.agent.shots import RetryPolicy
+    from longcut.agent.turn.retry import RetryPolicy
 
     with pytest.raises(InputError, match="max_tries"):
         RetryPolicy(max_tries=0)
@@ -219,7 +219,7 @@ def test_the_opening_search_finds_a_passing_seed_without_a_retry(sessions):
 
 
 def test_a_retry_searches_wider_openings(sessions):
-    from longcut.agent.shots import search_width, take_seed
+    from longcut.agent.turn.shots import search_width, take_seed
     from longcut.tools.generate import MAX_CANDIDATES, candidate_seeds
 
     assert [search_width(4, a) for a in (1, 2, 3)] == [4, 8, MAX_CANDIDATES]
@@ -252,8 +252,8 @@ def test_a_continuous_shot_whose_extensions_fail_cuts_on_its_last_try(sessions):
 
 
 def test_try_plan():
-    from longcut.agent.shots import try_plan
     from longcut.agent.state import Shot, ShotVersion
+    from longcut.agent.turn.retry import try_plan
 
     shot = Shot(id="s2", intent="x", prompt="a big red circle moves right on a grass background", seconds=4,
                 continuous=True)
@@ -332,7 +332,7 @@ def test_a_model_without_reference_input_still_makes_the_video(sessions):
 def test_a_cancelled_turn_stops_and_leaves_no_render(sessions):
     import threading
 
-    from longcut.agent.shots import Cancelled
+    from longcut.agent.turn.shots import Cancelled
 
     stop = threading.Event()
     seen = []

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from longcut.agent.planning.offline import OfflinePlanner
-from longcut.agent.session import Options, Sessions
 from longcut.agent.state import PendingTurn, Project
 from longcut.agent.store import ProjectStore
+from longcut.agent.turn.session import Options, Sessions
 from longcut.errors import InputError
 from longcut.tools import paths
 from longcut.tools.runner import run_ffmpeg

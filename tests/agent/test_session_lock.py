@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from longcut.agent.planning.offline import OfflinePlanner
-from longcut.agent.session import Options, SessionBusy, Sessions
 from longcut.agent.store import ProjectStore
+from longcut.agent.turn.session import Options, SessionBusy, Sessions
 
 from tests.fakes import WorldOracleModel
 
@@ -24,7 +24,7 @@ TURN = textwrap.dedent("""
     import os, sys, time
     from pathlib import Path
     from longcut.agent.planning.offline import OfflinePlanner
-    from longcut.agent.session import Options, Sessions, SessionBusy
+    from longcut.agent.turn.session import Options, Sessions, SessionBusy
     from longcut.agent.store import ProjectStore
     from tests.fakes import WorldOracleModel
 

@@ -88,11 +88,11 @@ def test_wrong_folder_is_refused(ltx_dir, tmp_path):
 
 
 def test_cli_and_agent_end_to_end(ltx_dir, ltx, tmp_path):
-    from longcut.agent.assemble import output_size
     from longcut.agent.cli.app import main
     from longcut.agent.planning.offline import OfflinePlanner
-    from longcut.agent.session import Options, Sessions
     from longcut.agent.store import ProjectStore
+    from longcut.agent.turn.assemble import output_size
+    from longcut.agent.turn.session import Options, Sessions
     from longcut.tools.media import probe, read_frames
 
     a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"

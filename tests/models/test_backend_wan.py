@@ -236,10 +236,10 @@ def test_cli_generate_text_references_and_three_window_extension(t2v_dir, vace_d
 def test_through_the_agent_with_a_reference(vace, tmp_path, monkeypatch):
     from PIL import Image
 
-    from longcut.agent.assemble import output_size
     from longcut.agent.planning.offline import OfflinePlanner
-    from longcut.agent.session import Options, Sessions
     from longcut.agent.store import ProjectStore
+    from longcut.agent.turn.assemble import output_size
+    from longcut.agent.turn.session import Options, Sessions
     from longcut.tools.media import probe
 
     calls = spy_windows(vace, monkeypatch)
