@@ -7,6 +7,8 @@ from longcut.models import train as train_mod
 from longcut.models.train import VAETrainConfig, half_cell_shift, synthetic_clips, train_vae
 from longcut.models.vae import VideoVAE, vae_config
 
+from tests.models.test_train import _Replay
+
 
 def randomised(preset: str, seed: int = 0) -> VideoVAE:
     # perturb the zero-initialised residual branches too, so every path carries signal
@@ -129,18 +131,6 @@ def test_decoder_equivariance_target_is_the_video_rolled_by_half_a_cell():
     ]
     assert min(abs(out["equiv"].item() - c) for c in candidates) < 1e-6
     assert out["equiv"].item() > 0.1
-
-
-class _Replay(torch.nn.Module):
-    """Stands in for a VAE: returns a fixed "reconstruction" and zero latent means."""
-
-    def __init__(self, recon: torch.Tensor):
-        super().__init__()
-        self.recon = recon
-        self.cfg = type("Cfg", (), {"latent_noise": 0.0})()
-
-    def forward(self, video, noise=0.0):
-        return self.recon, torch.zeros(1, 4, 1, 2, 2)
 
 
 def test_temporal_mse_term_sees_a_decoder_that_steps_at_latent_boundaries():
