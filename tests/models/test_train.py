@@ -141,17 +141,18 @@ class _Replay(torch.nn.Module):
         return self.recon, torch.zeros(1, 4, 1, 2, 2)
 
 
-def test_temporal_term_sees_a_decoder_that_steps_at_latent_boundaries():
+@pytest.mark.parametrize("term, least", [("temporal", 0.05), ("temporal_mse", 0.01)])  # L1, L2 (v2)
+def test_temporal_term_sees_a_decoder_that_steps_at_latent_boundaries(term, least):
     t = torch.arange(9, dtype=torch.float32) / 8  # a smooth ramp over 9 frames
     video = (2 * t - 1).view(1, 1, 9, 1, 1).expand(1, 3, 9, 4, 4).contiguous()
     # same frames on average, but each latent's 4 frames are held at their mean: steps at the boundaries
     judder = video.clone()
     judder[:, :, 1:5] = video[:, :, 1:5].mean(dim=2, keepdim=True)
     judder[:, :, 5:9] = video[:, :, 5:9].mean(dim=2, keepdim=True)
-    cfg = VAETrainConfig(temporal_weight=2.0)
+    cfg = VAETrainConfig(**{f"{term}_weight": 2.0})
     _, exact = train_mod.vae_loss(_Replay(video), video, cfg)
     loss_j, parts = train_mod.vae_loss(_Replay(judder), video, cfg)
     loss_plain, _ = train_mod.vae_loss(_Replay(judder), video, VAETrainConfig())
-    assert exact["temporal"] == pytest.approx(0.0, abs=1e-7)
-    assert parts["temporal"] > 0.05
-    assert float(loss_j) == pytest.approx(float(loss_plain) + 2.0 * parts["temporal"], rel=1e-5)
+    assert exact[term] == pytest.approx(0.0, abs=1e-7)
+    assert parts[term] > least
+    assert float(loss_j) == pytest.approx(float(loss_plain) + 2.0 * parts[term], rel=1e-5)
