@@ -136,7 +136,7 @@ def temp_name(path: Path) -> Path:
 
 
 def is_temp_name(name: str) -> bool:
-    """Whether ``name`` has the shape ``temp_name`` gives (``.STEM.tmp-XXXXXXXX.EXT``)."""
+    """Whether ``name`` has the shape ``temp_name`` gives (``.STEM.tmp-<8 hex digits>.EXT``)."""
     return bool(_TEMP_RE.match(name))
 
 

@@ -129,7 +129,7 @@ def _recolour(prompt: str, text: str, lexicon: Lexicon, grammar: PromptVocabular
 
 
 def _mask_quotes(text: str) -> tuple[str, Callable[[str], str]]:
-    """``text`` with each quoted span replaced by a placeholder, and the function that puts them back."""
+    """``text`` with each quoted span swapped for a numbered stand-in token, and the function that restores them."""
     spans: list[str] = []
 
     def hide(m: re.Match) -> str:
