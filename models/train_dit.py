@@ -93,6 +93,31 @@ class LatentBank:
         """Read a bank written by ``save``."""
         return cls(**torch.load(path, weights_only=True))
 
+    @classmethod
+    def concat(cls, banks: list[LatentBank]) -> LatentBank:
+        """One bank from shards built side by side (``bank --seed0``): clips in order, captions re-indexed.
+
+        A caption two shards share is kept twice; the states are the same, so
+        only memory is spent.
+        """
+        if not banks:
+            raise ValueError("no banks to join")
+        shapes = {tuple(b.latents.shape[1:]) for b in banks}
+        if len(shapes) != 1:
+            raise ValueError(f"banks differ in clip shape: {sorted(shapes)}")
+        if len({b.objects is None for b in banks}) != 1:
+            raise ValueError("some banks carry object masks and some do not")
+        offsets = np.cumsum([0] + [b.text.shape[0] for b in banks[:-1]])
+        return cls(
+            latents=torch.cat([b.latents for b in banks]),
+            refs=torch.cat([b.refs for b in banks]),
+            n_objects=torch.cat([b.n_objects for b in banks]),
+            caption_ids=torch.cat([b.caption_ids + int(o) for b, o in zip(banks, offsets, strict=True)]),
+            text=torch.cat([b.text for b in banks]),
+            text_mask=torch.cat([b.text_mask for b in banks]),
+            objects=None if banks[0].objects is None else torch.cat([b.objects for b in banks]),
+        )
+
 
 def latent_object_mask(mask: np.ndarray, factor: int, t_group: int = 4) -> np.ndarray:
     """A pixel object mask ``(F, H, W)`` on the causal VAE's latent grid: ``(T, H/f, W/f)``.
@@ -655,6 +680,11 @@ def _parser() -> argparse.ArgumentParser:
     bank.add_argument("--variants", type=int, default=2)
     bank.add_argument("--vae", default="", help="VAE weights (default: the shipped ones)")
     bank.add_argument("--one-object", type=float, default=0.0, help="share of one-object scenes (0: the world's mix)")
+    bank.add_argument("--seed0", type=int, default=0, help="first world seed (shards built side by side take disjoint ranges)")
+    bank.add_argument("--threads", type=int, default=2)
+    merge = sub.add_parser("bank-merge", help="join bank shards into one bank")
+    merge.add_argument("--out", required=True)
+    merge.add_argument("shards", nargs="+")
     train = sub.add_parser("train", help="train (resumes from <out>/ckpt.pt)")
     for f in fields(DiTTrainConfig):
         train.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
@@ -671,15 +701,21 @@ def main(argv: list[str] | None = None) -> None:
     """Command-line entry for background runs (``nohup … &``)."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    torch.set_num_threads(2)
+    torch.set_num_threads(getattr(args, "threads", 2))
     if args.what == "bank":
         from longcut.models.vae import load_vae
 
+        if not 0 <= args.seed0 < EVAL_SEED0 - args.scenes * 2:
+            raise SystemExit(f"--seed0 must leave the held-out seeds (from {EVAL_SEED0}) alone")
         vae = load_vae(args.vae or None)
-        bank = build_bank(vae, args.scenes, args.clip_latents, args.variants, one_object=args.one_object)
+        bank = build_bank(vae, args.scenes, args.clip_latents, args.variants, seed0=args.seed0, one_object=args.one_object)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         bank.save(Path(args.out))
         log.info("bank %s: latents %s, %d captions", args.out, tuple(bank.latents.shape), bank.text.shape[0])
+    elif args.what == "bank-merge":
+        bank = LatentBank.concat([LatentBank.load(Path(p)) for p in args.shards])
+        bank.save(Path(args.out))
+        log.info("bank %s: latents %s from %d shards", args.out, tuple(bank.latents.shape), len(args.shards))
     elif args.what == "train":
         from longcut.models.vae import load_vae
 

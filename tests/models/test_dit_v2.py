@@ -106,3 +106,17 @@ def test_a_still_object_travels_nowhere():
 
     scene = world.sample_scene(12, n_objects=1, motion="still", event=None)
     assert abs(travel_px(world.render_frames(scene, 0, 25), "right")) < 1.0
+
+
+def test_bank_shards_join_with_captions_reindexed():
+    from longcut.models.train_dit import LatentBank
+
+    a, b = random_bank(4, 4, 6, seed=0), random_bank(3, 4, 6, seed=1)
+    joined = LatentBank.concat([a, b])
+    assert joined.latents.shape[0] == 7
+    # every clip keeps the caption states it was built with
+    for i in range(7):
+        src, j = (a, i) if i < 4 else (b, i - 4)
+        assert torch.equal(joined.text[joined.caption_ids[i]], src.text[src.caption_ids[j]])
+    with pytest.raises(ValueError, match="clip shape"):
+        LatentBank.concat([a, random_bank(2, 4, 5)])
