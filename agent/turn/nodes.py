@@ -1,0 +1,200 @@
+"""The turn's nodes: module-level functions ``node(state, config)``.
+
+What a node uses besides its state — the store, the backend, the planner,
+the event sink, the retry policy, the cancel flag — is the turn's
+``Runtime``, which ``session.py`` builds once per turn and ``graph.run_turn``
+puts in langgraph's run config (``config["configurable"]["runtime"]``).
+Nothing closes over it, so a node is called, and tested, with a state and a
+config (``turn_config``).
+
+The project lives on disk and every node is idempotent against it: it skips
+work whose output is already there, because resumption after a crash is
+at-least-once (FACTS.md). A node loads the project once and saves it only
+when it changed it.
+"""
+
+from __future__ import annotations
+
+import logging
+import operator
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Send
+
+from longcut.agent.planning.planner import PlanRequest
+from longcut.agent.state import Project, Revision, ShotVersion
+from longcut.agent.turn.assemble import build_timeline
+from longcut.agent.turn.shots import (
+    Runtime,
+    chains,
+    file_sha256,
+    generation_estimate,
+    make_chain,
+    take_problems,
+)
+from longcut.limits import PLAN_SHOT_SECONDS
+from longcut.tools.generate import GenerateImageArgs, generate_image
+from longcut.tools.timeline import render
+
+log = logging.getLogger(__name__)
+
+RUNTIME_KEY = "runtime"  # where the turn's Runtime sits in config["configurable"]
+
+
+class TurnState(TypedDict, total=False):
+    """What the graph carries between nodes (JSON only; the project is on disk)."""
+
+    project: str
+    turn: int
+    request: str
+    takes: Annotated[list[dict[str, Any]], operator.add]  # TakeOutcome dumps: version, chosen, generated
+    render: str
+
+
+class ChainTask(TypedDict):
+    """Payload of one fanned-out chain."""
+
+    project: str
+    chain: list[str]
+    turn: int
+
+
+def turn_config(rt: Runtime, thread_id: str) -> RunnableConfig:
+    """The run config of one turn: its checkpoint thread and its runtime."""
+    return {"configurable": {"thread_id": thread_id, RUNTIME_KEY: rt}, "max_concurrency": 1}
+
+
+def runtime_of(config: RunnableConfig) -> Runtime:
+    """The turn's ``Runtime`` from a run config (``turn_config``)."""
+    rt = (config.get("configurable") or {}).get(RUNTIME_KEY)
+    if not isinstance(rt, Runtime):
+        raise TypeError(f"the run config has no Runtime under configurable[{RUNTIME_KEY!r}] (see turn_config)")
+    return rt
+
+
+def plan(state: TurnState, config: RunnableConfig) -> dict:
+    """Plan the storyboard from the request, unless the project has one."""
+    rt = runtime_of(config)
+    project = rt.store.load(state["project"])
+    if project.storyboard is not None:
+        rt.events.emit("plan", "storyboard ready", 1.0)
+        return {}
+    rt.events.emit("plan", f"planning with the {rt.planner.name} planner")
+    supplied = {r.id: r.image or "" for r in project.references if r.source == "supplied"}
+    result = rt.planner.plan(PlanRequest(
+        request=project.request, seconds=project.seconds, vocabulary=rt.vocabulary,
+        supplied_refs=supplied, max_shot_seconds=PLAN_SHOT_SECONDS, seed=project.seed))
+    known = {r.id: r for r in project.references}
+    project.references = [known.get(r.id, r) for r in result.references]
+    project.storyboard = result.storyboard
+    project.note("plan", f"{len(result.storyboard.shots)} shots, {result.storyboard.seconds:g}s: "
+                 f"{result.rewritten_request[:300]}")
+    rt.store.save(project)
+    estimate = generation_estimate(result.storyboard.seconds, rt.model.info)
+    about = "" if estimate is None else f"; about {estimate:.0f} s of generation before any retry"
+    rt.events.emit("plan", f"{len(result.storyboard.shots)} shots planned{about}", 1.0,
+                   data={"storyboard": result.storyboard.model_dump(mode="json")})
+    return {}
+
+
+def references(state: TurnState, config: RunnableConfig) -> dict:
+    """Generate the reference images the storyboard names and the user did not supply."""
+    rt = runtime_of(config)
+    project = rt.store.load(state["project"])
+    folder = rt.store.project_folder(project.name)
+    todo = [r for r in project.references if r.image is None and r.source == "generated"]
+    for i, ref in enumerate(todo):
+        rt.check_cancel()
+        rel = f"refs/{ref.id}.png"
+        if not (folder.root / rel).is_file():
+            generate_image(GenerateImageArgs(prompt=ref.description, seed=project.seed, out=rel), folder, rt.model)
+        ref.image, ref.sha256 = rel, file_sha256(folder.root / rel)
+        rt.events.emit("references", f"reference {ref.id} ready", (i + 1) / len(todo))
+    if todo:
+        rt.store.save(project)
+    return {}
+
+
+def fan_out(state: TurnState, config: RunnableConfig) -> list[Send]:
+    """One ``make_chain`` task per continuity chain of the storyboard."""
+    rt = runtime_of(config)
+    project = rt.store.load(state["project"])
+    rt.start_shots(sum(s.seconds for s in project.storyboard.shots))
+    return [Send("make_chain", ChainTask(project=project.name, chain=c, turn=state["turn"]))
+            for c in chains(project.storyboard)]
+
+
+def chain(task: ChainTask, config: RunnableConfig) -> dict:
+    """Make (or find on disk) the takes of one chain; they go to the state, the project is not saved."""
+    rt = runtime_of(config)
+    project = rt.store.load(task["project"])
+    index_of = {s.id: i + 1 for i, s in enumerate(project.storyboard.shots)}
+    made = make_chain(rt, project, task["chain"], index_of, task.get("turn"))
+    return {"takes": [{"version": t.version.model_dump(mode="json"), "chosen": t.chosen, "generated": t.generated}
+                      for t in made]}
+
+
+def review(state: TurnState, config: RunnableConfig) -> dict:
+    """Merge every take the chains produced into the project, and log what failed and why."""
+    rt = runtime_of(config)
+    project = rt.store.load(state["project"])
+    known = {(v.key, v.attempt) for v in project.versions}
+    failed = []
+    for item in state.get("takes", []):
+        v = ShotVersion.model_validate(item["version"])
+        if (v.key, v.attempt) not in known:
+            project.versions.append(v)
+            known.add((v.key, v.attempt))
+        if not v.passed and item["generated"]:
+            project.note("review", f"shot {v.shot_id} take {v.attempt} failed: {take_problems(v)}")
+        if not v.passed and item["chosen"]:
+            failed.append(f"{v.shot_id} ({take_problems(v)})")
+    if failed:
+        project.note("review", f"kept after {rt.retry.max_tries} tries despite failed checks: {'; '.join(failed)}")
+    rt.store.save(project)
+    rt.events.emit("review", "all shots pass their checks" if not failed else f"{len(failed)} shots failed checks",
+                   1.0, data={"failed": failed})
+    return {}
+
+
+def edit_and_render(state: TurnState, config: RunnableConfig) -> dict:
+    """Build the timeline from the chosen takes, render it, and record the turn's revision."""
+    rt = runtime_of(config)
+    project = rt.store.load(state["project"])
+    folder = rt.store.project_folder(project.name)
+    out_rel = f"renders/turn-{state['turn']}.mp4"
+    takes = chosen_takes(state)
+    if not (folder.root / out_rel).is_file():
+        info = rt.model.info
+        timeline = build_timeline(project, takes, info.width, info.height, info.fps)
+        (folder.root / f"renders/turn-{state['turn']}.timeline.json").write_text(
+            timeline.model_dump_json(indent=2), encoding="utf-8")
+        rt.events.emit("edit", f"timeline of {len(timeline.clips)} clips, {len(timeline.overlays)} overlays", 1.0)
+        render(timeline, folder.root / out_rel, folder,
+               on_progress=lambda f: rt.events.emit("render", f"rendering {f:.0%}", f))
+    generated = _generated(state, project)
+    if not any(r.n == state["turn"] for r in project.revisions):
+        project.revisions.append(Revision(
+            n=state["turn"], request=state["request"], storyboard=project.storyboard,
+            shot_keys={sid: v.take_id for sid, v in takes.items()}, render=out_rel, regenerated=generated))
+        project.note("render", f"turn {state['turn']}: {out_rel}; regenerated {generated or 'nothing'}")
+        rt.store.save(project)
+    rt.events.emit("done", f"rendered {out_rel}", 1.0, data={"render": out_rel, "regenerated": generated})
+    return {"render": out_rel}
+
+
+def chosen_takes(state: TurnState) -> dict[str, ShotVersion]:
+    """Shot id → the take chosen for it, from the takes the chains produced."""
+    takes: dict[str, ShotVersion] = {}
+    for item in state.get("takes", []):
+        if item["chosen"]:
+            v = ShotVersion.model_validate(item["version"])
+            takes[v.shot_id] = v
+    return takes
+
+
+def _generated(state: TurnState, project: Project) -> list[str]:
+    """Ids of the shots this turn generated, in storyboard order."""
+    order = [s.id for s in project.storyboard.shots]
+    return sorted({t["version"]["shot_id"] for t in state.get("takes", []) if t["generated"]}, key=order.index)

@@ -1,0 +1,48 @@
+"""The turn's nodes are plain functions of (state, config): called here without a graph."""
+
+import pytest
+
+from longcut.agent.events import EventSink
+from longcut.agent.planning.offline import OfflinePlanner
+from longcut.agent.planning.vocabulary import vocabulary_for
+from longcut.agent.state import PendingTurn, Project
+from longcut.agent.store import ProjectStore
+from longcut.agent.turn import nodes
+from longcut.agent.turn.shots import Runtime
+
+from tests.fakes import WorldOracleModel
+
+REQUEST = "a 12-second video: a red ball crosses a meadow, night falls, then it bounces back home"
+
+
+@pytest.fixture
+def rt(tmp_path) -> Runtime:
+    model = WorldOracleModel()
+    return Runtime(store=ProjectStore(tmp_path / "projects"), model=model,
+                   planner=OfflinePlanner(use_embeddings=False), vocabulary=vocabulary_for(model.info),
+                   events=EventSink())
+
+
+def saved_project(rt: Runtime) -> Project:
+    project = Project(name="ball", request=REQUEST, seconds=12, pending=PendingTurn(n=1, kind="make", request=REQUEST))
+    rt.store.save(project)
+    return project
+
+
+def test_a_node_runs_from_a_state_and_a_config(rt):
+    saved_project(rt)
+    config = nodes.turn_config(rt, "ball:turn-1")
+    assert nodes.plan({"project": "ball", "turn": 1, "request": REQUEST}, config) == {}
+    board = rt.store.load("ball").storyboard
+    assert board is not None and len(board.shots) == 3
+    assert [e.stage for e in rt.events.events][-1] == "plan"
+    # planned once: the node finds the storyboard on disk and plans nothing the second time
+    nodes.plan({"project": "ball", "turn": 1, "request": REQUEST}, config)
+    assert rt.store.load("ball").storyboard == board and rt.events.events[-1].message == "storyboard ready"
+    sends = nodes.fan_out({"project": "ball", "turn": 1}, config)
+    assert [s.node for s in sends] == ["make_chain", "make_chain"]  # s1+s2 are one chain, s3 another
+
+
+def test_a_node_without_a_runtime_in_its_config_says_so():
+    with pytest.raises(TypeError, match="no Runtime"):
+        nodes.plan({"project": "ball", "turn": 1}, {"configurable": {"thread_id": "t"}})
