@@ -1,4 +1,4 @@
-"""The agent's graph: plan → references → shots (fan-out) → review → edit → render.
+"""The agent's graph: plan → references → chains (fan-out) → merge → edit → render.
 
 A deterministic langgraph ``StateGraph``; the planner is called only at
 decision points (planning, rewriting a failed shot's prompt). ``build_graph``
@@ -32,13 +32,13 @@ def build_graph(checkpointer: SqliteSaver | None = None):
     g.add_node("plan", nodes.plan)
     g.add_node("references", nodes.references)
     g.add_node("make_chain", nodes.chain)
-    g.add_node("review", nodes.review)
+    g.add_node("merge", nodes.merge)
     g.add_node("render", nodes.edit_and_render)
     g.add_edge(START, "plan")
     g.add_edge("plan", "references")
     g.add_conditional_edges("references", nodes.fan_out, ["make_chain"])
-    g.add_edge("make_chain", "review")
-    g.add_edge("review", "render")
+    g.add_edge("make_chain", "merge")
+    g.add_edge("merge", "render")
     g.add_edge("render", END)
     return g.compile(checkpointer=checkpointer)
 
@@ -74,8 +74,10 @@ def run_turn(rt: Runtime, project: str, turn: int, request: str, saver: SqliteSa
     snapshot = graph.get_state(config)
     if snapshot.next:  # a checkpoint with work left: resume where it stopped
         rt.events.emit("plan", f"resuming turn {turn} at {', '.join(snapshot.next)}")
-        result = graph.invoke(None, config, durability="sync")
-    else:
-        result = graph.invoke(TurnState(project=project, turn=turn, request=request, takes=[]), config,
-                              durability="sync")
+        return graph.invoke(None, config, durability="sync")["render"]
+    if snapshot.values:  # finished, or left by a graph whose nodes had other names (``review`` before ``merge``)
+        log.info("turn %d of %s: its checkpoint has nothing left to run; the turn starts again", turn, project)
+        forget_turn(saver, project, turn)  # its takes are on disk; the state's list would only repeat them
+    result = graph.invoke(TurnState(project=project, turn=turn, request=request, takes=[]), config,
+                          durability="sync")
     return result["render"]

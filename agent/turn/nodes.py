@@ -135,8 +135,13 @@ def chain(task: ChainTask, config: RunnableConfig) -> dict:
                       for t in made]}
 
 
-def review(state: TurnState, config: RunnableConfig) -> dict:
-    """Merge every take the chains produced into the project, and log what failed and why."""
+def merge(state: TurnState, config: RunnableConfig) -> dict:
+    """Merge every take the chains produced into the project, and log what failed and why.
+
+    The review itself ran inside each chain, before a continuous successor
+    extended a take; this node only merges. Its events keep the stage name
+    ``review`` (what the CLI and the job API show).
+    """
     rt = runtime_of(config)
     project = rt.store.load(state["project"])
     known = {(v.key, v.attempt) for v in project.versions}

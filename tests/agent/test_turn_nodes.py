@@ -46,3 +46,34 @@ def test_a_node_runs_from_a_state_and_a_config(rt):
 def test_a_node_without_a_runtime_in_its_config_says_so():
     with pytest.raises(TypeError, match="no Runtime"):
         nodes.plan({"project": "ball", "turn": 1}, {"configurable": {"thread_id": "t"}})
+
+
+def test_a_turn_left_at_a_node_of_an_older_graph_starts_again(tmp_path):
+    """A checkpoint stopped at ``review`` (the node's name before ``merge``) runs the turn again from its top."""
+    from langgraph.graph import END, START, StateGraph
+
+    from longcut.agent.turn.graph import checkpointer
+    from longcut.agent.turn.session import Options, Sessions
+
+    sessions = Sessions(ProjectStore(tmp_path / "projects"), checkpoints=tmp_path / "ck.sqlite")
+    sessions.store.save(Project(name="ball", request=REQUEST, seconds=12,
+                                pending=PendingTurn(n=1, kind="make", request=REQUEST)))
+
+    def broken(state):
+        raise RuntimeError("killed in review")
+
+    old = StateGraph(nodes.TurnState)
+    old.add_node("plan", lambda state: {"takes": [{"stale": True}]})
+    old.add_node("review", broken)
+    old.add_edge(START, "plan")
+    old.add_edge("plan", "review")
+    old.add_edge("review", END)
+    config = {"configurable": {"thread_id": "ball:turn-1"}}
+    with checkpointer(tmp_path / "ck.sqlite") as saver:
+        with pytest.raises(RuntimeError):
+            old.compile(checkpointer=saver).invoke({"project": "ball", "turn": 1, "takes": []}, config,
+                                                   durability="sync")
+    model = WorldOracleModel()
+    res = sessions.make(REQUEST, name="ball", opts=Options(video_model=model, candidates=1,
+                                                           planner_impl=OfflinePlanner(use_embeddings=False)))
+    assert res.revision.regenerated == ["s1", "s2", "s3"] and len(model.calls) == 3
