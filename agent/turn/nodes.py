@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import logging
 import operator
+from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Send
 
 from longcut.agent.planning.planner import PlanRequest
+from longcut.agent.planning.vocabulary import vocabulary_for
 from longcut.agent.state import Project, Revision, ShotVersion
+from longcut.agent.store import ProjectStore
 from longcut.agent.turn.assemble import build_timeline
 from longcut.agent.turn.shots import (
     Runtime,
@@ -33,6 +36,8 @@ from longcut.agent.turn.shots import (
     make_chain,
     take_problems,
 )
+from longcut.agent.turn.task import ChainTask, build_planner
+from longcut.errors import LongcutError
 from longcut.limits import PLAN_SHOT_SECONDS
 from longcut.tools.generate import GenerateImageArgs, generate_image
 from longcut.tools.timeline import render
@@ -52,14 +57,6 @@ class TurnState(TypedDict, total=False):
     render: str
 
 
-class ChainTask(TypedDict):
-    """Payload of one fanned-out chain."""
-
-    project: str
-    chain: list[str]
-    turn: int
-
-
 def turn_config(rt: Runtime, thread_id: str) -> RunnableConfig:
     """The run config of one turn: its checkpoint thread and its runtime."""
     return {"configurable": {"thread_id": thread_id, RUNTIME_KEY: rt}, "max_concurrency": 1}
@@ -67,10 +64,43 @@ def turn_config(rt: Runtime, thread_id: str) -> RunnableConfig:
 
 def runtime_of(config: RunnableConfig) -> Runtime:
     """The turn's ``Runtime`` from a run config (``turn_config``)."""
-    rt = (config.get("configurable") or {}).get(RUNTIME_KEY)
-    if not isinstance(rt, Runtime):
+    rt = _runtime_in(config)
+    if rt is None:
         raise TypeError(f"the run config has no Runtime under configurable[{RUNTIME_KEY!r}] (see turn_config)")
     return rt
+
+
+def _runtime_in(config: RunnableConfig | None) -> Runtime | None:
+    rt = ((config or {}).get("configurable") or {}).get(RUNTIME_KEY)
+    return rt if isinstance(rt, Runtime) else None
+
+
+def chain_runtime(task: ChainTask, turn: Runtime | None = None) -> Runtime:
+    """The runtime a chain task runs with, built from the task's data.
+
+    The backend comes through the registry (``load_backend`` loads each once
+    per process) and must be the one the turn planned with (its weights id
+    is part of every shot key). In the turn's own process, the turn's
+    runtime (``turn``) lends what serves the same specs: its backend and
+    planner (an injected one, too), and its event sink, shot progress and
+    cancel flag; elsewhere the task gets its own.
+    """
+    projects = Path(task.projects)
+    store = turn.store if turn is not None and turn.store.root.resolve() == projects else ProjectStore(projects)
+    if turn is not None and turn.model_spec == task.model:
+        model = turn.model
+    else:
+        from longcut.models.backends.registry import load_backend
+
+        model = load_backend(task.model.name, Path(task.model.weights) if task.model.weights else None)
+    if model.info.weights_id != task.model.weights_id:
+        raise LongcutError(f"model {task.model.name!r} now has weights {model.info.weights_id!r}, but the turn "
+                           f"was planned with {task.model.weights_id!r}; run the turn again to plan it anew")
+    planner = turn.planner if turn is not None and turn.planner_spec == task.planner else build_planner(task.planner)
+    shared = {} if turn is None else {"events": turn.events, "cancel": turn.cancel, "progress": turn.progress}
+    return Runtime(store=store, model=model, planner=planner, vocabulary=vocabulary_for(model.info),
+                   model_spec=task.model, planner_spec=task.planner, retry=task.retry, candidates=task.candidates,
+                   **shared)
 
 
 def plan(state: TurnState, config: RunnableConfig) -> dict:
@@ -117,20 +147,27 @@ def references(state: TurnState, config: RunnableConfig) -> dict:
 
 
 def fan_out(state: TurnState, config: RunnableConfig) -> list[Send]:
-    """One ``make_chain`` task per continuity chain of the storyboard."""
+    """One ``make_chain`` task per continuity chain of the storyboard; each payload is JSON data (``ChainTask``)."""
     rt = runtime_of(config)
     project = rt.store.load(state["project"])
     rt.start_shots(sum(s.seconds for s in project.storyboard.shots))
-    return [Send("make_chain", ChainTask(project=project.name, chain=c, turn=state["turn"]))
-            for c in chains(project.storyboard)]
+    return [Send("make_chain", ChainTask(
+        project=project.name, projects=str(rt.store.root.resolve()), chain=c, turn=state["turn"],
+        model=rt.model_spec, planner=rt.planner_spec, retry=rt.retry, candidates=rt.candidates,
+    ).model_dump(mode="json")) for c in chains(project.storyboard)]
 
 
-def chain(task: ChainTask, config: RunnableConfig) -> dict:
-    """Make (or find on disk) the takes of one chain; they go to the state, the project is not saved."""
-    rt = runtime_of(config)
-    project = rt.store.load(task["project"])
+def chain(payload: dict[str, Any], config: RunnableConfig) -> dict:
+    """Make (or find on disk) the takes of one chain; they go to the state, the project is not saved.
+
+    Runs from its payload alone (``chain_runtime``); a turn's runtime in
+    ``config`` lends its live objects.
+    """
+    task = ChainTask.model_validate(payload)
+    rt = chain_runtime(task, _runtime_in(config))
+    project = rt.store.load(task.project)
     index_of = {s.id: i + 1 for i, s in enumerate(project.storyboard.shots)}
-    made = make_chain(rt, project, task["chain"], index_of, task.get("turn"))
+    made = make_chain(rt, project, task.chain, index_of, task.turn)
     return {"takes": [{"version": t.version.model_dump(mode="json"), "chosen": t.chosen, "generated": t.generated}
                       for t in made]}
 

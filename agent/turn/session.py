@@ -45,8 +45,9 @@ from longcut.agent.store import ProjectStore
 from longcut.agent.turn.graph import checkpointer, forget_turn, run_turn
 from longcut.agent.turn.retry import DEFAULT_MAX_TRIES, DEFAULT_REWRITE_AFTER, RetryPolicy
 from longcut.agent.turn.shots import DEFAULT_CANDIDATES, Cancelled, Runtime, file_sha256
+from longcut.agent.turn.task import ModelSpec, PlannerSpec, build_planner
 from longcut.errors import InputError
-from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER, PLANNERS, offered
+from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER
 from longcut.models.backends.base import VideoModel
 from longcut.tools.images import read_image_file
 from longcut.tools.media import probe
@@ -99,30 +100,28 @@ class TurnResult:
     events: list[Event]
 
 
+def _planner_spec(opts: Options) -> PlannerSpec:
+    return PlannerSpec(name=opts.planner, base_url=opts.base_url, llm_model=opts.llm_model)
+
+
 def _planner(opts: Options) -> Planner:
-    if opts.planner_impl is not None:
-        return opts.planner_impl
-    if offered("planner", opts.planner, PLANNERS) == "offline":
-        from longcut.agent.planning.offline import OfflinePlanner
-
-        return OfflinePlanner()
-    if opts.planner == "openai":
-        from longcut.agent.planning.openai import OpenAIPlanner
-
-        return OpenAIPlanner(base_url=opts.base_url, model=opts.llm_model)
-    raise AssertionError(f"planner {opts.planner!r} is in PLANNERS but has no constructor here")
+    """The planner ``opts`` was given, else the one it names (``NotOffered`` for a name not offered)."""
+    return opts.planner_impl if opts.planner_impl is not None else build_planner(_planner_spec(opts))
 
 
 def _runtime(store: ProjectStore, opts: Options, model_name: str) -> Runtime:
+    """The turn's runtime: the backend and planner ``opts`` name (or were given), loaded once per turn."""
     if opts.video_model is not None:
         model = opts.video_model
     else:
         from longcut.models.backends.registry import load_backend
 
         model = load_backend(model_name, opts.weights)
+    model_spec = ModelSpec(name=model_name, weights=str(opts.weights) if opts.weights is not None else None,
+                           weights_id=model.info.weights_id)
     return Runtime(store=store, model=model, planner=_planner(opts), vocabulary=vocabulary_for(model.info),
-                   events=EventSink(opts.listeners), candidates=opts.candidates,
-                   retry=RetryPolicy(opts.max_tries, opts.rewrite_after, opts.cut_fallback),
+                   model_spec=model_spec, planner_spec=_planner_spec(opts), events=EventSink(opts.listeners),
+                   candidates=opts.candidates, retry=RetryPolicy(opts.max_tries, opts.rewrite_after, opts.cut_fallback),
                    cancel=opts.cancel if opts.cancel is not None else threading.Event())
 
 

@@ -18,12 +18,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from longcut.agent.events import EventSink
 from longcut.agent.planning.planner import ModelVocabulary, Planner
 from longcut.agent.state import Project, Shot, ShotCheck, ShotVersion, Storyboard, shot_key
 from longcut.agent.store import ProjectStore
 from longcut.agent.turn.retry import RetryPolicy
+from longcut.agent.turn.task import ModelSpec, PlannerSpec
 from longcut.errors import LongcutError
 from longcut.models.backends.base import ModelInfo, VideoModel, derived_seed
 from longcut.tools.generate import MAX_CANDIDATES, GenerateClipArgs, clip_is_complete, generate_clip
@@ -45,21 +47,56 @@ class Cancelled(LongcutError):
     """The job was cancelled; partial takes were discarded."""
 
 
+class CancelFlag(Protocol):
+    """What a turn polls to know it was cancelled (a ``threading.Event`` is one)."""
+
+    def is_set(self) -> bool:
+        """Whether the turn was cancelled."""
+        ...
+
+
+class ShotProgress:
+    """Progress of the shots stage over every chain of a turn: seconds of video made of the seconds to make."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._made: dict[str, float] = {}  # shot id -> seconds generated
+        self._seconds = 0.0
+
+    def start(self, seconds_to_make: float, reset: bool = True) -> None:
+        """Set the seconds the shots stage covers (``reset=False``: only if not set yet, e.g. on resume)."""
+        with self._lock:
+            if reset or not self._seconds:
+                self._made.clear()
+                self._seconds = max(seconds_to_make, 1e-6)
+
+    def fraction(self, shot: Shot, fraction: float) -> float:
+        """Record that ``fraction`` of ``shot`` is made; the fraction of the whole stage made."""
+        with self._lock:
+            self._made[shot.id] = fraction * shot.seconds
+            return sum(self._made.values()) / self._seconds
+
+
 @dataclass
 class Runtime:
-    """Everything the graph's nodes use that is not state: model, planner, store, events."""
+    """Everything a turn's nodes use that is not state: store, model, planner, events, policy, cancel flag.
+
+    ``model_spec`` and ``planner_spec`` say, as data, which backend and
+    planner ``model`` and ``planner`` are: a chain task carries them
+    (``agent.turn.task``).
+    """
 
     store: ProjectStore
     model: VideoModel
     planner: Planner
     vocabulary: ModelVocabulary
+    model_spec: ModelSpec
+    planner_spec: PlannerSpec
     events: EventSink = field(default_factory=EventSink)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     candidates: int = DEFAULT_CANDIDATES
-    cancel: threading.Event = field(default_factory=threading.Event)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _progress: dict[str, float] = field(default_factory=dict)  # shot id -> fraction generated
-    _plan_seconds: float = 0.0
+    cancel: CancelFlag = field(default_factory=threading.Event)
+    progress: ShotProgress = field(default_factory=ShotProgress)
 
     @property
     def model_id(self) -> str:
@@ -74,17 +111,12 @@ class Runtime:
 
     def start_shots(self, seconds_to_make: float, reset: bool = True) -> None:
         """Set the seconds the shots stage covers (``reset=False``: only if not set yet, e.g. on resume)."""
-        with self._lock:
-            if reset or not self._plan_seconds:
-                self._progress.clear()
-                self._plan_seconds = max(seconds_to_make, 1e-6)
+        self.progress.start(seconds_to_make, reset)
 
     def shot_progress(self, shot: Shot, index: int, total: int, fraction: float, message: str,
                       attempt: int = 1) -> None:
         """Report progress of one try of a shot as part of the whole shots stage."""
-        with self._lock:
-            self._progress[shot.id] = fraction * shot.seconds
-            overall = sum(self._progress.values()) / self._plan_seconds
+        overall = self.progress.fraction(shot, fraction)
         self.events.emit("shots", message, overall, shot=shot.id, shot_index=index, shots=total, attempt=attempt)
 
 
