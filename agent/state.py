@@ -231,6 +231,7 @@ class PendingTurn(StrictModel):
     n: int = Field(ge=1)
     kind: Literal["make", "refine"]
     request: ShortText
+    awaits_revise: bool = False  # a refine whose feedback is not in the storyboard yet (the graph's revise node)
 
 
 class Project(StrictModel):

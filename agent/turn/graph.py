@@ -1,4 +1,7 @@
-"""The agent's graph: plan → references → chains (fan-out) → merge → edit → render.
+"""The agent's graph: plan | revise → references → chains (fan-out) → merge → edit → render.
+
+A make enters at ``plan``, a refine at ``revise`` (the planner's revision of
+the storyboard, checkpointed like the plan); the rest of the path is shared.
 
 A deterministic langgraph ``StateGraph``; the planner is called only at
 decision points (planning, rewriting a failed shot's prompt). ``build_graph``
@@ -30,12 +33,14 @@ def build_graph(checkpointer: SqliteSaver | None = None):
     """Compile the turn's graph; its nodes take their runtime from the run config (``turn_config``)."""
     g = StateGraph(TurnState)
     g.add_node("plan", nodes.plan)
+    g.add_node("revise", nodes.revise)
     g.add_node("references", nodes.references)
     g.add_node("make_chain", nodes.chain)
     g.add_node("merge", nodes.merge)
     g.add_node("render", nodes.edit_and_render)
-    g.add_edge(START, "plan")
+    g.add_conditional_edges(START, nodes.entry, ["plan", "revise"])
     g.add_edge("plan", "references")
+    g.add_edge("revise", "references")
     g.add_conditional_edges("references", nodes.fan_out, ["make_chain"])
     g.add_edge("make_chain", "merge")
     g.add_edge("merge", "render")
@@ -67,8 +72,8 @@ def forget_turn(saver: SqliteSaver, project: str, turn: int) -> None:
     saver.delete_thread(_thread_id(project, turn))
 
 
-def run_turn(rt: Runtime, project: str, turn: int, request: str, saver: SqliteSaver) -> str:
-    """Run (or resume) one turn of a project; returns the render's project path."""
+def run_turn(rt: Runtime, project: str, turn: int, request: str, saver: SqliteSaver, kind: str = "make") -> str:
+    """Run (or resume) one turn of a project (``kind``: make or refine); returns the render's project path."""
     graph = build_graph(saver)
     config = turn_config(rt, _thread_id(project, turn))
     snapshot = graph.get_state(config)
@@ -78,6 +83,6 @@ def run_turn(rt: Runtime, project: str, turn: int, request: str, saver: SqliteSa
     if snapshot.values:  # finished, or left by a graph whose nodes had other names (``review`` before ``merge``)
         log.info("turn %d of %s: its checkpoint has nothing left to run; the turn starts again", turn, project)
         forget_turn(saver, project, turn)  # its takes are on disk; the state's list would only repeat them
-    result = graph.invoke(TurnState(project=project, turn=turn, request=request, takes=[]), config,
+    result = graph.invoke(TurnState(project=project, turn=turn, kind=kind, request=request, takes=[]), config,
                           durability="sync")
     return result["render"]

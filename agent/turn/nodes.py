@@ -52,7 +52,8 @@ class TurnState(TypedDict, total=False):
 
     project: str
     turn: int
-    request: str
+    kind: str  # "make" enters at plan, "refine" at revise (PendingTurn.kind)
+    request: str  # the request, or a refine's feedback
     takes: Annotated[list[dict[str, Any]], operator.add]  # TakeOutcome dumps: version, chosen, generated
     render: str
 
@@ -104,7 +105,7 @@ def chain_runtime(task: ChainTask, turn: Runtime | None = None) -> Runtime:
 
 
 def plan(state: TurnState, config: RunnableConfig) -> dict:
-    """Plan the storyboard from the request, unless the project has one."""
+    """Plan the storyboard from the request (a make's first node), unless the project has one."""
     rt = runtime_of(config)
     project = rt.store.load(state["project"])
     if project.storyboard is not None:
@@ -125,6 +126,33 @@ def plan(state: TurnState, config: RunnableConfig) -> dict:
     about = "" if estimate is None else f"; about {estimate:.0f} s of generation before any retry"
     rt.events.emit("plan", f"{len(result.storyboard.shots)} shots planned{about}", 1.0,
                    data={"storyboard": result.storyboard.model_dump(mode="json")})
+    return {}
+
+
+def entry(state: TurnState) -> str:
+    """Where a turn enters the graph: ``plan`` for a make, ``revise`` for a refine."""
+    return "revise" if state.get("kind") == "refine" else "plan"
+
+
+def revise(state: TurnState, config: RunnableConfig) -> dict:
+    """Apply a refine's feedback to the storyboard through the planner, once per turn.
+
+    The pending turn says whether the feedback is in the storyboard yet
+    (``PendingTurn.awaits_revise``, cleared in the same save as the new
+    storyboard), so a turn resumed after a crash never revises twice.
+    """
+    rt = runtime_of(config)
+    project = rt.store.load(state["project"])
+    if project.pending is None or not project.pending.awaits_revise:
+        rt.events.emit("plan", "storyboard ready", 1.0)
+        return {}
+    rt.events.emit("plan", f"revising the storyboard with the {rt.planner.name} planner")
+    project.storyboard = rt.planner.revise(project, state["request"], rt.vocabulary)
+    project.pending = project.pending.model_copy(update={"awaits_revise": False})
+    project.note("plan", f"turn {state['turn']} revised the storyboard: {state['request'][:300]}")
+    rt.store.save(project)
+    rt.events.emit("plan", f"storyboard revised: {len(project.storyboard.shots)} shots", 1.0,
+                   data={"storyboard": project.storyboard.model_dump(mode="json")})
     return {}
 
 

@@ -279,8 +279,8 @@ class Sessions:
         if not feedback.strip():
             raise InputError("the feedback is empty; say what to change, e.g. 'make the second shot green'")
         rt = _runtime(self.store, opts, project.model)
-        project.storyboard = rt.planner.revise(project, feedback.strip(), rt.vocabulary)
-        project.pending = PendingTurn(n=len(project.revisions) + 1, kind="refine", request=feedback.strip())
+        project.pending = PendingTurn(n=len(project.revisions) + 1, kind="refine", request=feedback.strip(),
+                                      awaits_revise=True)  # the graph's revise node applies the feedback
         self.store.save(project)
         return self._run(project, opts, rt)
 
@@ -361,13 +361,30 @@ class Sessions:
             self._forget(project.name, project.pending.n)
         return self._run(project, opts, rt)
 
+    def _drop_unrevised(self, name: str, turn: int, saver) -> None:
+        """A refine that failed before its feedback reached the storyboard leaves nothing behind.
+
+        (The planner refused the feedback, or could not answer.) Once the
+        revise node has saved the revised storyboard, a failure keeps the
+        pending turn, which running the command again resumes.
+        """
+        project = self.store.load(name)
+        if project.pending is not None and project.pending.n == turn and project.pending.awaits_revise:
+            project.pending = None
+            self.store.save(project)
+            forget_turn(saver, name, turn)
+
     def _run(self, project: Project, opts: Options, rt: Runtime | None = None) -> TurnResult:
         rt = rt or _runtime(self.store, opts, project.model)
         turn = project.pending.n
         started = time.monotonic()
         sweep_stale_temps(self.store.folder(project.name), recursive=True)  # left by a killed process
         with checkpointer(self.checkpoints) as saver:
-            render_rel = run_turn(rt, project.name, turn, project.pending.request, saver)
+            try:
+                render_rel = run_turn(rt, project.name, turn, project.pending.request, saver, project.pending.kind)
+            except BaseException:
+                self._drop_unrevised(project.name, turn, saver)
+                raise
         project = self.store.load(project.name)
         project.pending = None
         self.store.save(project)

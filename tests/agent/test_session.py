@@ -346,3 +346,45 @@ def test_a_cancelled_turn_stops_and_leaves_no_render(sessions):
         sessions.make(REQUEST, name="ball", opts=opts(WorldOracleModel(), listeners=[listener], cancel=stop))
     folder = sessions.store.folder("ball")
     assert not list(folder.glob("renders/*.mp4")) and not list(folder.glob("shots/*/*.mp4"))
+
+
+class CountingPlanner(OfflinePlanner):
+    """The offline planner, counting its revisions."""
+
+    def __init__(self):
+        super().__init__(use_embeddings=False)
+        self.revisions = 0
+
+    def revise(self, project, feedback, vocabulary):
+        self.revisions += 1
+        return super().revise(project, feedback, vocabulary)
+
+
+def test_a_refine_interrupted_after_its_revision_resumes_without_revising_again(sessions):
+    sessions.make(REQUEST, name="ball", opts=opts(WorldOracleModel()))
+    planner = CountingPlanner()
+    with pytest.raises(Crash):  # the revision is made and checkpointed, then generation dies
+        sessions.refine("ball", "make the third shot green",
+                        opts=Options(video_model=CrashingModel(crash_on_call=1), planner_impl=planner, candidates=1))
+    project = sessions.store.load("ball")
+    assert planner.revisions == 1 and not project.pending.awaits_revise
+    assert parse_canonical(project.storyboard.shots[2].prompt).objects[0].colour == "green"
+    events = []
+    model = WorldOracleModel()
+    res = sessions.refine("ball", "make the third shot green",
+                          opts=Options(video_model=model, planner_impl=planner, candidates=1, listeners=[events.append]))
+    assert planner.revisions == 1  # resumed at the chains: the planner was not asked again
+    assert any("resuming turn 2 at make_chain" in e.message for e in events)
+    assert res.revision.regenerated == ["s3"] and len(model.calls) == 1
+    assert parse_canonical(model.calls[0].prompt).objects[0].colour == "green"
+
+
+def test_feedback_the_planner_refuses_leaves_no_turn_behind(sessions):
+    model = WorldOracleModel()
+    sessions.make(REQUEST, name="ball", opts=opts(model))
+    with pytest.raises(InputError, match="has 3 shots"):
+        sessions.refine("ball", "make shot 9 green", opts=opts(model))
+    project = sessions.store.load("ball")
+    assert project.pending is None and len(project.revisions) == 1
+    res = sessions.refine("ball", "add a title 'Home'", opts=opts(model))  # not refused as "unfinished"
+    assert res.revision.n == 2 and res.project.storyboard.title == "Home"
