@@ -11,7 +11,7 @@ from rich.table import Table
 
 from longcut.agent.cli.display import KEEP_CONTINUITY_HELP, Display, check_out, console, parse_refs
 from longcut.errors import InputError
-from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER, PLANNERS, offered
+from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER
 
 out_console = Console()
 
@@ -19,8 +19,9 @@ out_console = Console()
 def _options(model: str, planner: str, base_url: str | None, llm_model: str, listener, weights: Path | None = None,
              candidates: int | None = None, keep_continuity: bool = False):
     from longcut.agent.turn.session import Options
+    from longcut.agent.turn.spec import resolve_planner
 
-    offered("--planner", planner, PLANNERS)
+    resolve_planner(planner)
     extra = {} if candidates is None else {"candidates": candidates}
     if keep_continuity:
         extra["cut_fallback"] = False
@@ -82,14 +83,17 @@ def make(
 ) -> None:
     """Make a video from a request: plan, generate, check, edit, render."""
     from longcut.agent.turn.session import Sessions
+    from longcut.agent.turn.spec import resolve_turn
 
     out_path = check_out(out)
     refs = parse_refs(ref)
+    spec = resolve_turn(request, seconds, model, planner, list(refs.items()), seed, keep_continuity)
     display = Display()
     with display.progress:
-        result = Sessions(wait=wait).make(request, name=session, seconds=seconds, seed=seed, refs=refs, music=music,
-                                 opts=_options(model, planner, base_url, llm_model, display, weights, candidates,
-                                               keep_continuity))
+        result = Sessions(wait=wait).make(spec.request, name=session, seconds=spec.seconds, seed=spec.seed,
+                                          refs=dict(spec.references), music=music,
+                                          opts=_options(spec.model, spec.planner, base_url, llm_model, display,
+                                                        weights, candidates, spec.keep_continuity))
     _finish(result, out_path)
 
 

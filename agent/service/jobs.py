@@ -28,7 +28,6 @@ from longcut.agent.service.queue import TERMINAL, Job, JobActive, JobStore
 from longcut.agent.service.retention import delete_job
 from longcut.agent.service.upload_store import upload_path
 from longcut.errors import InputError
-from longcut.limits import offered
 
 SSE_POLL_SECONDS = 0.1
 SSE_KEEPALIVE_SECONDS = 15.0
@@ -39,31 +38,23 @@ router = APIRouter()
 @router.post("/v1/jobs", status_code=202, tags=["jobs"], responses={200: {"model": JobOut}, 429: {"model": ErrorOut}})
 def submit(owner: Owner, cfg: Config, store: Store, body: JobRequest, idempotency_key: IdemKey = None) -> JSONResponse:
     """Queue a new video (202); the same ``Idempotency-Key`` returns the same job (200), never a second."""
-    from longcut.agent.planning.planner import video_seconds
+    from longcut.agent.turn.spec import TurnLimits, resolve_turn
 
     opts = body.options
-    model = offered("model", opts.model or cfg.models[0], cfg.models, "models")
-    planner = offered("planner", opts.planner or cfg.planners[0], cfg.planners, "planners")
-    seconds = video_seconds(body.seconds, body.request)
-    if seconds > cfg.max_seconds:
-        raise ApiError(422, f"{seconds:g} seconds is over the limit max_seconds={cfg.max_seconds:g}",
-                       "max_seconds")
-    if len(body.references) > cfg.max_references:
-        raise ApiError(422, f"{len(body.references)} references is over the limit "
-                       f"max_references={cfg.max_references}", "max_references")
-    names = [r.name for r in body.references]
-    if len(set(names)) != len(names):
-        raise ApiError(422, f"reference names must be unique, got {names}")
+    limits = TurnLimits(models=cfg.models, planners=cfg.planners, max_seconds=cfg.max_seconds,
+                        max_references=cfg.max_references, planner_option="planner", server=True)
+    spec = resolve_turn(body.request, body.seconds, opts.model or cfg.models[0], opts.planner or cfg.planners[0],
+                        [(r.name, r.upload_id) for r in body.references], opts.seed, opts.keep_continuity, limits)
     for r in body.references:
         path = upload_path(cfg.home, owner, r.upload_id)
         if path is None:
             raise ApiError(422, f"no upload {r.upload_id!r} (reference {r.name!r}); upload it with POST /v1/uploads")
         os.utime(path)  # its retention age restarts: an upload in use is not stale
-    request = {"request": body.request, "seconds": seconds, "model": model, "planner": planner,
-               "seed": opts.seed, "keep_continuity": opts.keep_continuity,
+    request = {"request": body.request, "seconds": spec.seconds, "model": spec.model, "planner": spec.planner,
+               "seed": spec.seed, "keep_continuity": spec.keep_continuity,
                "references": [r.model_dump() for r in body.references]}
     session = "s" + secrets.token_hex(10)  # a fresh slug per job
-    job, new = store.submit(owner, "make", request, session, cfg.max_active_jobs, idempotency_key, model)
+    job, new = store.submit(owner, "make", request, session, cfg.max_active_jobs, idempotency_key, spec.model)
     return JSONResponse(job_out(cfg, job).model_dump(mode="json"), 202 if new else 200)
 
 @router.get("/v1/jobs", tags=["jobs"])

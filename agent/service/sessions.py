@@ -18,7 +18,6 @@ from longcut.agent.service.models import (
     TurnRequest,
 )
 from longcut.agent.service.queue import NoSession
-from longcut.limits import offered
 
 router = APIRouter()
 
@@ -30,7 +29,10 @@ def turn(owner: Owner, cfg: Config, store: Store, name: Annotated[str, Path(patt
     """Feedback on the session's latest draft: a new job that regenerates only what changed."""
     if store.session(name, owner) is None:
         raise not_found("session", name)
-    planner = offered("planner", body.planner or cfg.planners[0], cfg.planners, "planners")
+    from longcut.agent.turn.spec import TurnLimits, resolve_planner
+
+    planner = resolve_planner(body.planner or cfg.planners[0],
+                              TurnLimits(planners=cfg.planners, planner_option="planner", server=True))
     try:
         job, new = store.submit(owner, "refine", {"feedback": body.feedback, "planner": planner}, name,
                                 cfg.max_active_jobs, idempotency_key)
