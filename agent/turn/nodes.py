@@ -210,19 +210,21 @@ def merge(state: TurnState, config: RunnableConfig) -> dict:
     rt = runtime_of(config)
     project = rt.store.load(state["project"])
     known = {(v.key, v.attempt) for v in project.versions}
-    failed = []
+    failed, added = [], []
     for item in state.get("takes", []):
         v = ShotVersion.model_validate(item["version"])
         if (v.key, v.attempt) not in known:
             project.versions.append(v)
             known.add((v.key, v.attempt))
-        if not v.passed and item["generated"]:
-            project.note("review", f"shot {v.shot_id} take {v.attempt} failed: {take_problems(v)}")
+            added.append(v)
+            if not v.passed and item["generated"]:
+                project.note("review", f"shot {v.shot_id} take {v.attempt} failed: {take_problems(v)}")
         if not v.passed and item["chosen"]:
             failed.append(f"{v.shot_id} ({take_problems(v)})")
     if failed:
         project.note("review", f"kept after {rt.retry.max_tries} tries despite failed checks: {'; '.join(failed)}")
-    rt.store.save(project)
+    if added or failed:  # every take already in the project and all passing: nothing to save
+        rt.store.save(project)
     rt.events.emit("review", "all shots pass their checks" if not failed else f"{len(failed)} shots failed checks",
                    1.0, data={"failed": failed})
     return {}
