@@ -1,9 +1,10 @@
-"""Concatenate 60 one-second clips: longcut's concat vs moviepy, same machine, same run.
+"""Concatenate 60 one-second clips: longcut's timeline render vs moviepy, same machine, same run.
 
-Prints one JSON object: wall seconds for longcut (stream copy, the default for
-matching clips, and forced re-encode) and for moviepy's
-``concatenate_videoclips`` + ``write_videofile``, their ratios, and the output
-durations. Usage: ``python bench/bench_concat.py [--clips 60] [--size 320x180]``.
+Prints one JSON object: wall seconds for longcut (a ``Timeline`` of the clips
+in order, rendered in one ffmpeg run, as a session's render is) and for
+moviepy's ``concatenate_videoclips`` + ``write_videofile``, their ratio, and
+the output durations and frame counts. Usage:
+``python bench/bench_concat.py [--clips 60] [--size 320x180]``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from longcut.tools.edit import run_edit
 from longcut.tools.media import count_frames, probe
 from longcut.tools.paths import ProjectFolder
 from longcut.tools.runner import ffmpeg_version, run_ffmpeg
+from longcut.tools.timeline import Timeline, render
 
 FPS = 24
 
@@ -65,23 +66,19 @@ def main() -> None:
         folder = Path(tmp)
         project = ProjectFolder(folder)
         names = make_clips(folder, a.clips, a.size)
-        copy_s, copy_out = timed(lambda: run_edit("concat", {"inputs": names, "output": "copy.mp4"}, project))
-        re_s, re_out = timed(lambda: run_edit(
-            "concat", {"inputs": names, "mode": "reencode", "output": "reencode.mp4"}, project))
+        width, height = (int(v) for v in a.size.split("x"))
+        timeline = Timeline(width=width, height=height, fps=FPS, clips=[{"source": n} for n in names])
+        tl_s, tl_out = timed(lambda: render(timeline, folder / "timeline.mp4", project))
         mp_out = folder / "moviepy.mp4"
         mp_s, _ = timed(lambda: moviepy_concat(folder, names, mp_out))
         result = {
             "benchmark": "concat",
             "clips": a.clips, "clip_seconds": 1.0, "size": a.size, "fps": FPS,
-            "longcut_copy_s": round(copy_s, 3),
-            "longcut_reencode_s": round(re_s, 3),
+            "longcut_timeline_s": round(tl_s, 3),
             "moviepy_s": round(mp_s, 3),
-            "moviepy_over_longcut_copy": round(mp_s / copy_s, 1),
-            "moviepy_over_longcut_reencode": round(mp_s / re_s, 2),
-            "duration_s": {"copy": probe(copy_out).duration, "reencode": probe(re_out).duration,
-                           "moviepy": probe(mp_out).duration},
-            "frames": {"copy": count_frames(copy_out), "reencode": count_frames(re_out),
-                       "moviepy": count_frames(mp_out)},
+            "moviepy_over_longcut_timeline": round(mp_s / tl_s, 2),
+            "duration_s": {"timeline": probe(tl_out).duration, "moviepy": probe(mp_out).duration},
+            "frames": {"timeline": count_frames(tl_out), "moviepy": count_frames(mp_out)},
             "ffmpeg": ffmpeg_version(), "machine": platform.machine(),
         }
     print(json.dumps(result, indent=2))

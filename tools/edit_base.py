@@ -1,29 +1,23 @@
-"""What every edit tool shares: argument base models, field types, input checks, output.
+"""What the timeline's fields and sources share: field types and input checks.
 
-An edit tool is ``def op(args: OpArgs, project: ProjectFolder) -> Path``: it
-reads local files inside the project, writes one new file (never modifies its
-inputs) and returns its path. Bad input raises ``InputError`` naming what was
-wrong; an ffmpeg failure raises ``MediaError`` with ffmpeg's stderr tail.
+The field types (colours, seconds, sizes, positions, xfade kinds) validate
+what a timeline may say before any of it reaches a filtergraph; ``load`` resolves a source inside the project
+and probes it, and ``length_frames`` refuses lengths shorter than a frame.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
 from longcut.errors import InputError
 from longcut.tools.media import MediaInfo, probe
-from longcut.tools.paths import ProjectFolder, atomic_output
+from longcut.tools.paths import ProjectFolder
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 MAX_SIZE = 4096
 MIN_SIZE = 16
 
@@ -61,22 +55,6 @@ XFADE_KINDS = (
 TransitionKind = Literal[XFADE_KINDS]  # type: ignore[valid-type]
 
 
-class EditArgs(BaseModel):
-    """Base of every edit tool's arguments."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    output: str | None = Field(
-        None, description="Where to write the result, relative to the project folder. "
-                          "Default: a new file under edits/.")
-
-
-class ClipArgs(EditArgs):
-    """Arguments of a tool that edits one video file."""
-
-    input: str = Field(description="The video file to edit, relative to the project folder.")
-
-
 def load(project: ProjectFolder, user_path: str, *, what: str = "input",
          need_video: bool = True, need_duration: bool = True) -> MediaInfo:
     """Resolve ``user_path`` inside the project and probe it, with clear errors."""
@@ -97,14 +75,6 @@ def load_many(project: ProjectFolder, user_paths: list[str], what: str) -> list[
                              enumerate(user_paths)))
 
 
-def check_within(info: MediaInfo, user_path: str, name: str, t: float) -> None:
-    """Raise if time ``t`` (seconds) is past the end of the clip."""
-    if t > info.duration + 1e-3:
-        raise InputError(
-            f"{name} {t:g}s is past the end of {user_path!r} (duration {info.duration:.3f}s)"
-        )
-
-
 def frames_for(seconds: float, fps: float) -> int:
     """Whole number of frames closest to ``seconds`` at ``fps``, halves rounded up (at least 1)."""
     return max(1, math.floor(seconds * fps + 0.5 + 1e-9))
@@ -119,19 +89,3 @@ def length_frames(seconds: float, fps: float, what: str) -> int:
         raise InputError(f"{what} lasts {seconds:g}s, shorter than one frame at {fps:g} fps "
                          f"({1 / fps:.4g}s); make it at least one frame long")
     return frames_for(seconds, fps)
-
-
-@contextlib.contextmanager
-def output_file(project: ProjectFolder, args: EditArgs, stem: str,
-                suffixes: tuple[str, ...] = VIDEO_SUFFIXES) -> Iterator[tuple[Path, Path]]:
-    """Yield ``(final, tmp)``: write to ``tmp``; it is renamed to ``final`` on success."""
-    if args.output is not None:
-        if Path(args.output).suffix.lower() not in suffixes:  # before project.output makes its folder
-            raise InputError(
-                f"output {args.output!r} must end with one of {', '.join(suffixes)}"
-            )
-        final = project.output(args.output)
-    else:
-        final = project.new_output(stem, suffixes[0])
-    with atomic_output(final) as tmp:
-        yield final, tmp

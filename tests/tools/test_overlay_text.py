@@ -9,7 +9,6 @@ from PIL import ImageFont
 
 from longcut.errors import InputError
 from longcut.tools import filters, overlay_text
-from longcut.tools.edit import run_edit
 from longcut.tools.media import read_frame
 from longcut.tools.runner import ffmpeg_exe
 from longcut.tools.timeline import Timeline, render
@@ -83,5 +82,7 @@ def test_characters_no_installed_font_has_are_refused(project, text):
     if overlay_text._fonts_with(odd):
         pytest.skip(f"this machine has a font for {odd!r}")
     with pytest.raises(InputError, match=f"no installed font can draw '{odd}' .U\\+{ord(odd):04X}."):
-        run_edit("text_overlay", {"input": "red.mp4", "text": text, "end": 1.0}, project)
-    assert not (project.root / "edits").exists() or not any((project.root / "edits").iterdir())
+        render(Timeline.model_validate({"width": 64, "height": 64, "clips": [{"source": "red.mp4"}],
+                                        "overlays": [{"type": "text", "text": text, "start": 0, "end": 1}]}),
+               project.root / "out.mp4", project)
+    assert not (project.root / "out.mp4").exists()

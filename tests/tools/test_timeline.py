@@ -1,10 +1,12 @@
 """Timeline render: one file, duration to ±1 frame of Timeline.duration, overlays on time."""
 
+import numpy as np
 import pytest
 from media_helpers import FPS, frame_at, near, rms
 
 from longcut.errors import InputError
 from longcut.tools import runner
+from longcut.tools.edit_base import XFADE_KINDS
 from longcut.tools.media import count_frames, probe
 from longcut.tools.timeline import Timeline, render
 
@@ -49,6 +51,44 @@ def test_crossfade_middle_frame_is_a_mix(project):
     assert 80 < mid[0] < 180 and 80 < mid[2] < 180, mid
 
 
+def test_in_point_cuts_the_range_frame_exactly(project):
+    t = tl(clips=[{"source": "pattern.mp4", "in_point": 0.5, "out_point": 1.25}])
+    out = rendered(project, t)
+    assert_duration(out, t, project)
+    assert probe(out).has_audio  # the sound is cut with it
+    # testsrc draws a frame counter: the clip's first frame is the source's at 0.5 s.
+    src, got = frame_at(project.root / "pattern.mp4", 0.5), frame_at(out, 0)
+    assert np.abs(src - got).mean() < 6
+    assert np.abs(frame_at(project.root / "pattern.mp4", 0) - got).mean() > np.abs(src - got).mean()
+
+
+def test_clips_of_other_sizes_are_letterboxed_and_silent_ones_get_silence(project):
+    t = tl(clips=[{"source": "red.mp4"}, {"source": "wide.mp4"}, {"source": "blue.mp4"}])
+    out = rendered(project, t)
+    assert_duration(out, t, project)
+    assert probe(out).size == (64, 64) and probe(out).has_audio  # blue has sound: the others get silence
+    assert near(frame_at(out, 0.5)[32, 32], (255, 0, 0))
+    assert near(frame_at(out, 2.5)[2, 32], (0, 0, 0))  # the 16:9 clip is padded
+    assert near(frame_at(out, 4.0)[32, 32], (0, 0, 255))
+    assert rms(out) > 0.05
+
+
+@pytest.mark.parametrize("kind", ["wipeleft", "slideright", "circleopen", "dissolve"])
+def test_other_transitions_render_exact_durations(project, kind):
+    assert kind in XFADE_KINDS
+    t = tl(clips=[{"source": "red.mp4"}, {"source": "pattern.mp4", "transition": {"kind": kind, "duration": 0.5}}])
+    assert_duration(rendered(project, t), t, project)
+
+
+def test_odd_sized_other_codec_source_is_evened_and_reencoded(project):
+    t = Timeline.model_validate({"width": 64, "height": 48, "fps": 25,
+                                 "clips": [{"source": "odd.avi", "out_point": 0.5}, {"source": "odd.avi"}]})
+    out = rendered(project, t)
+    info = probe(out)
+    assert info.size == (64, 48) and info.video_codec == "h264"
+    assert abs(info.duration - 1.5) <= 1 / 25 + 1e-6
+
+
 def test_overlays_show_only_in_their_time_range(project):
     t = tl(clips=[{"source": "red.mp4"}, {"source": "red.mp4"}], overlays=[
         {"type": "text", "text": "MM", "start": 2.5, "end": 3.0, "font_size": 40,
@@ -74,6 +114,14 @@ def test_audio_present_or_absent_as_asked(project):
     out = rendered(project, music, "c.mp4")
     assert_duration(out, music, project)  # the 3 s tone from 1 s is cut at 4 s
     assert probe(out).has_audio and rms(out) > 0.02
+
+
+def test_a_track_is_mixed_with_the_clips_sound(project):
+    track = [{"source": "tone.m4a"}]
+    mixed = rendered(project, tl(clips=[{"source": "blue.mp4"}], audio=track), "mixed.mp4")
+    alone = rendered(project, tl(clips=[{"source": "blue.mp4"}], audio=track, clip_audio=False), "alone.mp4")
+    assert abs(probe(mixed).duration - 2.0) <= 1 / FPS + 1e-6  # the clip's length is kept though the tone is 3 s
+    assert rms(mixed) > rms(alone) * 1.2
 
 
 def test_progress_reaches_one(project):
@@ -111,6 +159,19 @@ def test_failed_render_leaves_nothing(project, monkeypatch):
      "control character U\\+0000"),
     ({"clips": [{"source": "red.mp4"}], "overlays": [{"type": "text", "text": "x\u2028y", "start": 0, "end": 1}]},
      "control character U\\+2028"),
+    ({"clips": [{"source": "red.mp4"}], "overlays": [{"type": "text", "text": "a\rb", "start": 0, "end": 1}]},
+     "control character U\\+000D"),
+    ({"clips": [{"source": "red.mp4"}], "overlays": [{"type": "text", "text": "a\tb", "start": 0, "end": 1}]},
+     "control character U\\+0009"),
+    ({"clips": [{"source": "red.mp4"}], "overlays": [{"type": "text", "text": "", "start": 0, "end": 1}]}, "text"),
+    ({"clips": [{"source": "red.mp4"}], "overlays": [{"type": "text", "text": "x" * 10_001, "start": 0, "end": 1}]},
+     "text"),
+    ({"clips": [{"source": "red.mp4"}], "overlays": [{"type": "text", "text": "x", "start": 0, "end": 1,
+                                                      "color": "red:x=1"}]}, "colour 'red:x=1' is not allowed"),
+    ({"clips": [{"source": "red.mp4", "in_point": -1}]}, "in_point"),
+    ({"clips": [{"source": "red.mp4", "out_point": float("nan")}]}, "out_point"),
+    ({"clips": [{"source": "red.mp4", "bogus": 1}]}, "Extra inputs are not permitted"),
+    ({"clips": [{"source": "red.mp4"}], "width": 0}, "width"),
 ])
 def test_invalid_timelines_are_refused_by_the_model(kw, msg):
     with pytest.raises(ValueError, match=msg):
@@ -120,6 +181,9 @@ def test_invalid_timelines_are_refused_by_the_model(kw, msg):
 @pytest.mark.parametrize("kw,msg", [
     ({"clips": [{"source": "missing.mp4"}]}, "'missing.mp4' does not exist"),
     ({"clips": [{"source": "corrupt.mp4"}]}, "'corrupt.mp4' is not readable"),
+    ({"clips": [{"source": "empty.mp4"}]}, "'empty.mp4' is empty"),
+    ({"clips": [{"source": "tone.m4a"}]}, "'tone.m4a' has no video stream"),
+    ({"clips": [{"source": "logo.png"}]}, "'logo.png' has zero length"),
     ({"clips": [{"source": "red.mp4", "out_point": 9}]}, "past the end of 'red.mp4'"),
     ({"clips": [{"source": "red.mp4", "in_point": 3}]}, "past the end of 'red.mp4'"),
     ({"clips": [{"source": "/etc/passwd"}]}, "outside the project"),

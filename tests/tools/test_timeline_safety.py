@@ -6,7 +6,7 @@ from media_helpers import frame_at
 
 from longcut.errors import InputError
 from longcut.tools import filters, runner
-from longcut.tools.edit import run_edit
+from longcut.tools.timeline import Timeline, render
 
 INJECTION = "x',drawbox=c=red:t=fill,drawtext=text='pwn"
 HOSTILE = [
@@ -20,25 +20,38 @@ def is_red(px) -> bool:
     return px[0] > 150 and px[2] < 80
 
 
+def render_text(project, text, source="blue.mp4", **overlay):
+    """A 64×64 render of ``source`` with ``text`` drawn over its first second."""
+    tl = Timeline.model_validate({"width": 64, "height": 64, "fps": 24, "clips": [{"source": source}],
+                                  "overlays": [{"type": "text", "text": text, "start": 0.0, "end": 1.0, **overlay}]})
+    out = project.root / "out.mp4"
+    render(tl, out, project)
+    return out
+
+
 @pytest.fixture
 def spy_args(monkeypatch):
-    """Record every ffmpeg argument list the tools run."""
+    """Record every ffmpeg argument list a render runs."""
     seen: list[list[str]] = []
-    real = runner.run_ffmpeg
+    real, real_progress = runner.run_ffmpeg, runner.run_ffmpeg_progress
 
     def spy(args, what, timeout=None):
         seen.append([str(a) for a in args])
         return real(args, what, timeout)
 
+    def spy_progress(args, what, total_seconds, on_progress):
+        seen.append([str(a) for a in args])
+        return real_progress(args, what, total_seconds, on_progress)
+
     monkeypatch.setattr(filters, "run_ffmpeg", spy)
+    monkeypatch.setattr(filters, "run_ffmpeg_progress", spy_progress)
     return seen
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_text_renders_and_never_reaches_the_command(project, spy_args, text):
-    out = run_edit("text_overlay", {"input": "blue.mp4", "text": text, "start": 0.0, "end": 1.0,
-                                    "font_size": 12, "color": "white"}, project)
-    assert spy_args, "the tool must run ffmpeg through filters.encode"
+    out = render_text(project, text, font_size=12, color="white")
+    assert spy_args, "the render must run ffmpeg through filters.encode"
     for args in spy_args:
         for arg in args:
             assert (text[:40] not in arg) or len(text[:40]) < 3, arg
@@ -50,7 +63,7 @@ def test_hostile_text_renders_and_never_reaches_the_command(project, spy_args, t
 
 def test_text_too_long_for_the_frame_is_refused_not_cut(project, spy_args):
     with pytest.raises(InputError, match="does not fit a .* area even at 8 px; shorten it"):
-        run_edit("text_overlay", {"input": "blue.mp4", "text": "A" * 10_000, "end": 1.0}, project)
+        render_text(project, "A" * 10_000)
     assert not spy_args
 
 
@@ -61,9 +74,8 @@ def test_text_file_holds_the_text_verbatim(tmp_path):
 
 def test_expansion_is_off(project):
     # With expansion, %{pts} would print the time and differ between frames.
-    out = run_edit("text_overlay", {"input": "red.mp4", "text": "%{pts} %{n}", "start": 0.0,
-                                    "end": 2.0, "font_size": 20}, project)
-    assert np.array_equal(frame_at(out, 0.2), frame_at(out, 1.6))
+    out = render_text(project, "%{pts} %{n}", source="red.mp4", font_size=20)
+    assert np.array_equal(frame_at(out, 0.2), frame_at(out, 0.8))
 
 
 def test_injection_through_hand_formatting_would_have_worked(project):
@@ -76,45 +88,18 @@ def test_injection_through_hand_formatting_would_have_worked(project):
 
 
 @pytest.mark.parametrize("field,value", [
-    ("input", "http://example.com/a.mp4"), ("input", "/etc/passwd"), ("input", "../x.mp4"),
-    ("input", "concat:red.mp4|blue.mp4"), ("input", "file:red.mp4"),
-    ("image", "data:image/png;base64,AAAA"),
+    ("source", "http://example.com/a.mp4"), ("source", "/etc/passwd"), ("source", "../x.mp4"),
+    ("source", "concat:red.mp4|blue.mp4"), ("source", "file:red.mp4"),
+    ("image", "data:image/png;base64,AAAA"), ("image", "../logo.png"),
 ])
 def test_urls_and_outside_paths_are_refused(project, field, value):
-    args = {"input": "red.mp4", "image": "logo.png", "start": 0, "end": 1, field: value}
+    clip = {"source": "red.mp4"}
+    image = {"type": "image", "image": "logo.png", "start": 0, "end": 1}
+    (clip if field == "source" else image)[field] = value
+    tl = Timeline.model_validate({"width": 64, "height": 64, "clips": [clip], "overlays": [image]})
     with pytest.raises(InputError, match="URL|outside the project"):
-        run_edit("image_overlay", args, project)
-
-
-def test_outputs_outside_the_project_are_refused(project, tmp_path):
-    with pytest.raises(InputError, match="outside the project"):
-        run_edit("mute", {"input": "red.mp4", "output": str(tmp_path / "x.mp4")}, project)
-    assert not (tmp_path / "x.mp4").exists()
-
-
-def test_concat_list_stays_safe(project, spy_args, monkeypatch):
-    seen = []
-    from longcut.tools import edit_join
-
-    monkeypatch.setattr(edit_join, "run_ffmpeg", lambda args, what: seen.append(list(args)) or
-                        runner.run_ffmpeg(args, what))
-    odd = project.root / "we ird 'name.mp4"
-    odd.write_bytes((project.root / "red.mp4").read_bytes())
-    run_edit("concat", {"inputs": ["red.mp4", odd.name]}, project)
-    args = seen[0]
-    assert args[args.index("-safe") + 1] == "1"
-    assert args[args.index("-protocol_whitelist") + 1] == "file"
-
-
-def test_failed_edit_leaves_no_file(project, monkeypatch):
-    def boom(*a, **k):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(filters, "run_ffmpeg", boom)
-    with pytest.raises(KeyboardInterrupt):
-        run_edit("mute", {"input": "red.mp4", "output": "muted.mp4"}, project)
-    assert not (project.root / "muted.mp4").exists()
-    assert not [p for p in project.root.iterdir() if p.name.startswith(".muted")]
+        render(tl, project.root / "out.mp4", project)
+    assert not (project.root / "out.mp4").exists()
 
 
 @pytest.mark.parametrize("name,body", [
@@ -126,7 +111,7 @@ def test_playlists_and_scripts_cannot_reach_files_outside(project, tmp_path, nam
     outside.write_bytes((project.root / "red.mp4").read_bytes())
     (project.root / name).write_text(body.format(outside=outside))
     with pytest.raises(InputError, match="not readable media"):
-        run_edit("mute", {"input": name}, project)
+        render(Timeline(clips=[{"source": name}]), project.root / "out.mp4", project)
 
 
 def test_text_renders_without_system_fonts(project, monkeypatch):
@@ -136,8 +121,7 @@ def test_text_renders_without_system_fonts(project, monkeypatch):
     try:
         font = filters.font_file()
         assert "dejavu" not in str(font).lower() and font.read_bytes()[:4] in (b"\x00\x01\x00\x00", b"OTTO")
-        out = run_edit("text_overlay", {"input": "red.mp4", "text": "Hello", "end": 1.0,
-                                        "font_size": 24}, project)
+        out = render_text(project, "Hello", source="red.mp4", font_size=24)
         assert np.abs(frame_at(out, 0.5) - frame_at(out, 1.5)).max() > 100
     finally:
         filters.font_file.cache_clear()
