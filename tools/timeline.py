@@ -29,7 +29,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from longcut.errors import InputError
 from longcut.tools import filters
-from longcut.tools.edit_base import (
+from longcut.tools.filters import DECODE_SLACK
+from longcut.tools.media import MediaInfo
+from longcut.tools.overlay_text import OverlayText
+from longcut.tools.paths import ProjectFolder, atomic_output
+from longcut.tools.runner import ProgressCallback
+from longcut.tools.timeline_fields import (
     Color,
     Position,
     Seconds,
@@ -39,11 +44,6 @@ from longcut.tools.edit_base import (
     load,
     load_many,
 )
-from longcut.tools.filters import DECODE_SLACK
-from longcut.tools.media import MediaInfo
-from longcut.tools.overlay_text import OverlayText
-from longcut.tools.paths import ProjectFolder, atomic_output
-from longcut.tools.runner import ProgressCallback
 
 MAX_TIMELINE_SECONDS = 6 * 3600
 

@@ -6,9 +6,9 @@ from media_helpers import FPS, frame_at, near, rms
 
 from longcut.errors import InputError
 from longcut.tools import runner
-from longcut.tools.edit_base import XFADE_KINDS
 from longcut.tools.media import count_frames, probe
 from longcut.tools.timeline import Timeline, render
+from longcut.tools.timeline_fields import XFADE_KINDS
 
 
 def tl(**kw) -> Timeline:
