@@ -1,4 +1,4 @@
-"""Filtergraph building blocks shared by the edit tools and the timeline.
+"""Filtergraph building blocks of the timeline render.
 
 Graphs are built with ffmpeg-python, whose three-layer escaping (value,
 option, filtergraph) is verified in FACTS.md; no graph string is ever
@@ -209,6 +209,14 @@ def xfade(a: Stream, b: Stream, kind: str, duration: float, offset: float) -> St
     """``b`` starts ``offset`` seconds into ``a`` with an xfade ``kind`` lasting ``duration``."""
     return ffmpeg.filter([a, b], "xfade", transition=kind, duration=f"{duration:.6f}",
                          offset=f"{offset:.6f}")
+
+
+def tempo(audio: Stream, factor: float) -> Stream:
+    """Play ``audio`` ``factor`` times as fast, keeping its pitch (one ``atempo`` takes 0.5..100)."""
+    rest = factor
+    while rest < 0.5:
+        audio, rest = audio.filter("atempo", 0.5), rest / 0.5
+    return audio.filter("atempo", rest)
 
 
 def acrossfade(a: Stream, b: Stream, duration: float) -> Stream:

@@ -1,21 +1,26 @@
 """The edit timeline and its renderer.
 
-A ``Timeline`` is ordered clips (a source file with in/out points), optional
-transitions between neighbours, overlays (text or image) with start/end times
-on the timeline, and audio tracks. ``render`` turns it into one file with a
-single ffmpeg run and a single filtergraph:
+A ``Timeline`` is ordered clips (a source file with in/out points, a playback
+speed and a colour look), optional transitions between neighbours, overlays
+(text or image) with start/end times on the timeline, audio tracks, and fades
+at the video's two ends. ``render`` turns it into one file with a single
+ffmpeg run and a single filtergraph:
 
 1. resolve and probe every source (inside the project folder only);
-2. count frames: clip ``i`` has ``N_i = round((out - in) * fps)`` frames, a
-   transition ``T_j = round(duration * fps)``. **A transition overlaps its two
-   clips**, so the timeline lasts ``(sum N_i - sum T_j) / fps`` seconds;
+2. count frames: clip ``i`` has ``N_i = round((out - in) / speed * fps)``
+   frames, a transition ``T_j = round(duration * fps)``. **A transition
+   overlaps its two clips**, so the timeline lasts ``(sum N_i - sum T_j) / fps``
+   seconds;
 3. normalise each clip to exactly ``N_i`` frames at the timeline's fps, size
-   and pixel format (and its sound to exactly ``N_i / fps`` seconds);
+   and pixel format (and its sound to exactly ``N_i / fps`` seconds), played at
+   its speed (``setpts``; ``atempo`` keeps the sound's pitch), through its look
+   (``eq``);
 4. join them: runs without transitions with ``concat``, transitions with
    ``xfade`` + ``acrossfade``;
 5. draw overlays over the joined picture with ``enable='between(t,a,b)'``;
 6. mix audio tracks (delayed to their start, faded, scaled) with the clips' sound;
-7. encode once, to a temporary name, reporting progress; rename when done.
+7. fade the picture in from / out to black and the sound from / to silence;
+8. encode once, to a temporary name, reporting progress; rename when done.
 """
 
 from __future__ import annotations
@@ -59,6 +64,22 @@ class Transition(_Strict):
     duration: float = Field(1.0, gt=0.0, le=10.0, description="Seconds the two clips overlap.")
 
 
+class Look(_Strict):
+    """A clip's colour: brightness, contrast and saturation (ffmpeg ``eq``); the defaults change nothing."""
+
+    brightness: float = Field(0.0, ge=-1.0, le=1.0, description="Added brightness, -1..1 (0 = unchanged).")
+    contrast: float = Field(1.0, ge=0.0, le=3.0, description="Contrast factor, 0..3 (1 = unchanged).")
+    saturation: float = Field(1.0, ge=0.0, le=3.0, description="Saturation, 0..3 (0 = black and white, 1 = unchanged).")
+
+    @property
+    def unchanged(self) -> bool:
+        """True when the look leaves the picture as it is."""
+        return self == Look()
+
+
+MIN_SPEED, MAX_SPEED = 0.25, 4.0
+
+
 class TimelineClip(_Strict):
     """A piece of a source file placed on the timeline."""
 
@@ -66,6 +87,9 @@ class TimelineClip(_Strict):
     in_point: Seconds = Field(0.0, description="Where in the source the clip starts, seconds.")
     out_point: Seconds | None = Field(None, description="Where it ends, seconds; default: the source's end.")
     transition: Transition | None = Field(None, description="Transition from the previous clip into this one.")
+    speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED,
+                         description="Playback speed: 2 = twice as fast (lasts half as long), 0.5 = slow motion.")
+    look: Look = Field(default_factory=Look, description="Colour of the clip.")
 
     @model_validator(mode="after")
     def _ordered(self) -> TimelineClip:
@@ -139,6 +163,8 @@ class Timeline(_Strict):
     fit: Literal["fit", "fill", "stretch"] = Field(
         "fit", description="How clips of another shape fill the frame: pad, crop or distort.")
     clip_audio: bool = Field(True, description="Keep the clips' own sound.")
+    fade_in: Seconds = Field(0.0, description="Fade the video in from black (and its sound from silence), seconds.")
+    fade_out: Seconds = Field(0.0, description="Fade the video out to black (and its sound to silence), seconds.")
     clips: list[TimelineClip] = Field(min_length=1, max_length=2000)
     overlays: list[Overlay] = Field(default_factory=list, max_length=500)
     audio: list[AudioTrack] = Field(default_factory=list, max_length=50)
@@ -157,7 +183,7 @@ class Timeline(_Strict):
         for i, c in enumerate(self.clips):
             if c.out_point is None:
                 raise InputError(f"clips[{i}] has no out_point; resolve the timeline first")
-            frames.append(length_frames(c.out_point - c.in_point, self.fps, f"clips[{i}]"))
+            frames.append(length_frames((c.out_point - c.in_point) / c.speed, self.fps, f"clips[{i}]"))
         return frames
 
     def transition_frames(self) -> list[int]:
@@ -201,6 +227,11 @@ class Timeline(_Strict):
         total = self.duration
         if total > MAX_TIMELINE_SECONDS:
             raise InputError(f"timeline lasts {total:.0f}s, over the {MAX_TIMELINE_SECONDS}s limit")
+        fades = [length_frames(f, self.fps, name) for f, name in ((self.fade_in, "the fade-in"),
+                                                                  (self.fade_out, "the fade-out")) if f]
+        if sum(fades) > self.total_frames:
+            raise InputError(f"fade_in + fade_out ({self.fade_in + self.fade_out:g}s) is longer than the "
+                             f"timeline ({total:.3f}s)")
         for k, o in enumerate(self.overlays):
             if o.end > total + 1e-3:
                 raise InputError(f"overlays[{k}] ends at {o.end:g}s, past the end of the timeline "
@@ -236,15 +267,21 @@ def _build_graph(tl: Timeline, infos: list[MediaInfo], project: ProjectFolder,
     # Every use of a file is its own input with a distinct decode limit (filters.DECODE_SLACK).
     pieces = []
     for k, (clip, info) in enumerate(zip(tl.clips, infos, strict=True)):
-        limit = n[k] / fps + DECODE_SLACK + k * 1e-6
+        limit = n[k] / fps * clip.speed + DECODE_SLACK + k * 1e-6
         src = filters.open_input(info.path, ss=f"{clip.in_point:.6f}", t=f"{limit:.6f}")
-        v = filters.exact_video(src.video, fps, n[k], tl.width, tl.height, tl.fit)
-        a = None
+        v, a = src.video, src.audio
+        if clip.speed != 1:
+            v = v.filter("setpts", f"(PTS-STARTPTS)/{clip.speed:.6f}")
+            a = filters.tempo(a.filter("asetpts", "PTS-STARTPTS"), clip.speed)
+        v = filters.exact_video(v, fps, n[k], tl.width, tl.height, tl.fit)
+        if not clip.look.unchanged:
+            v = v.filter("eq", brightness=clip.look.brightness, contrast=clip.look.contrast,
+                         saturation=clip.look.saturation)
         if with_audio:
             secs = n[k] / fps
-            a = (filters.exact_audio(src.audio, secs) if tl.clip_audio and info.has_audio
+            a = (filters.exact_audio(a, secs) if tl.clip_audio and info.has_audio
                  else filters.silence(secs, tag=k))
-        pieces.append((v, a, n[k]))
+        pieces.append((v, a if with_audio else None, n[k]))
 
     # Join: runs without transitions are concatenated, transitions cross-fade.
     run: list[tuple] = []
@@ -266,6 +303,17 @@ def _build_graph(tl: Timeline, infos: list[MediaInfo], project: ProjectFolder,
         audio = _mix_tracks(tl, audio, project, total)
     if audio is not None:
         audio = filters.exact_audio(audio, total)
+    return _fade_ends(tl, video, audio, total)
+
+
+def _fade_ends(tl: Timeline, video: filters.Stream, audio: filters.Stream | None,
+               total: float) -> tuple[filters.Stream, filters.Stream | None]:
+    """The whole video (titles included) fades in from and out to black, its sound from and to silence."""
+    for kind, seconds, start in (("in", tl.fade_in, 0.0), ("out", tl.fade_out, total - tl.fade_out)):
+        if seconds:
+            video = video.filter("fade", t=kind, st=f"{start:.6f}", d=f"{seconds:.6f}")
+            if audio is not None:
+                audio = audio.filter("afade", t=kind, st=f"{start:.6f}", d=f"{seconds:.6f}")
     return video, audio
 
 
