@@ -42,8 +42,13 @@ from longcut.limits import (
     SEED_LIMIT,
 )
 from longcut.tools.overlay_text import check_overlay_text
+from longcut.tools.timeline import MAX_SPEED, MIN_SPEED, Look
 
-SCHEMA_VERSION = 1
+# 2: shots gained trims, speed and a look, the storyboard fades and a music mix
+# (all optional with defaults that change nothing, so a version-1 file loads as it is).
+SCHEMA_VERSION = 2
+MAX_FADE_SECONDS = 10.0
+MAX_MUSIC_FADE_SECONDS = 30.0
 MAX_SHOTS = 200
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
@@ -135,6 +140,31 @@ class Shot(StrictModel):
     transition: Transition = Field(default_factory=Transition)  # into the next shot
     caption: Caption | None = None  # burned-in text while the shot plays
     seed: int = Field(0, ge=0, lt=SEED_LIMIT)
+    # How the take is shown, not what is generated (none of these is in the shot key):
+    trim_start: float = Field(0.0, ge=0.0, le=MAX_VIDEO_SECONDS)  # seconds of the take cut off its start
+    trim_end: float = Field(0.0, ge=0.0, le=MAX_VIDEO_SECONDS)  # seconds cut off its end
+    speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED)  # playback speed: 2 = twice as fast
+    look: Look = Field(default_factory=Look)  # brightness, contrast, saturation
+
+    @model_validator(mode="after")
+    def _something_is_kept(self) -> Shot:
+        if self.trim_start + self.trim_end >= self.seconds:
+            raise ValueError(f"shot {self.id!r}: trimming {self.trim_start:g}s + {self.trim_end:g}s off a "
+                             f"{self.seconds:g}s shot leaves nothing")
+        return self
+
+    @property
+    def shown_seconds(self) -> float:
+        """How long the shot is on screen: its take less the trims, at its speed."""
+        return (self.seconds - self.trim_start - self.trim_end) / self.speed
+
+
+class Music(StrictModel):
+    """How the session's music (``Project.music``) is mixed under the video."""
+
+    volume: float = Field(0.8, ge=0.0, le=4.0)  # 1 = as the file is; 0 = no music
+    fade_in: float = Field(1.0, ge=0.0, le=MAX_MUSIC_FADE_SECONDS)  # at most half the video at render
+    fade_out: float = Field(2.0, ge=0.0, le=MAX_MUSIC_FADE_SECONDS)
 
 
 class Storyboard(StrictModel):
@@ -143,6 +173,9 @@ class Storyboard(StrictModel):
     title: Caption | None = None
     style: ShortText = ""
     shots: list[Shot] = Field(min_length=1, max_length=MAX_SHOTS)
+    fade_in: float = Field(0.0, ge=0.0, le=MAX_FADE_SECONDS)  # from black (and silence) at the start
+    fade_out: float = Field(0.0, ge=0.0, le=MAX_FADE_SECONDS)  # to black at the end
+    music: Music = Field(default_factory=Music)
 
     @field_validator("shots")
     @classmethod
@@ -155,11 +188,18 @@ class Storyboard(StrictModel):
             raise ValueError(f"the first shot {shots[0].id!r} cannot continue a previous one")
         return shots
 
+    @model_validator(mode="after")
+    def _fades_fit(self) -> Storyboard:
+        if self.fade_in + self.fade_out > self.seconds:
+            raise ValueError(f"fading in {self.fade_in:g}s and out {self.fade_out:g}s does not fit a "
+                             f"{self.seconds:g}s video")
+        return self
+
     @property
     def seconds(self) -> float:
-        """Length of the edit: shots minus the overlaps of their transitions."""
+        """Length of the edit: shots as shown minus the overlaps of their transitions."""
         overlap = sum(s.transition.seconds for s in self.shots[:-1])
-        return sum(s.seconds for s in self.shots) - overlap
+        return sum(s.shown_seconds for s in self.shots) - overlap
 
     def shot(self, shot_id: str) -> Shot:
         """The shot with this id."""
@@ -251,6 +291,15 @@ class Project(StrictModel):
     revisions: list[Revision] = Field(default_factory=list)
     pending: PendingTurn | None = None
     log: list[LogEntry] = Field(default_factory=list)
+
+    @field_validator("schema_version")
+    @classmethod
+    def _migrate(cls, version: int) -> int:
+        # Every older version loads as it is (what it lacks has defaults); it is saved as the current one.
+        if not 1 <= version <= SCHEMA_VERSION:
+            raise ValueError(f"project schema version {version} is not one this longcut reads "
+                             f"(1..{SCHEMA_VERSION}); a newer longcut wrote it")
+        return SCHEMA_VERSION
 
     def reference(self, ref_id: str) -> Reference:
         """The reference with this id."""

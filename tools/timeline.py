@@ -308,10 +308,16 @@ def _build_graph(tl: Timeline, infos: list[MediaInfo], project: ProjectFolder,
 
 def _fade_ends(tl: Timeline, video: filters.Stream, audio: filters.Stream | None,
                total: float) -> tuple[filters.Stream, filters.Stream | None]:
-    """The whole video (titles included) fades in from and out to black, its sound from and to silence."""
+    """The whole video (titles included) fades in from and out to black, its sound from and to silence.
+
+    The picture's fade-out ends on the last frame (shown at ``total - 1/fps``),
+    so the video's last frame is black as its first is with a fade-in.
+    """
+    last = total - 1 / tl.fps
     for kind, seconds, start in (("in", tl.fade_in, 0.0), ("out", tl.fade_out, total - tl.fade_out)):
         if seconds:
-            video = video.filter("fade", t=kind, st=f"{start:.6f}", d=f"{seconds:.6f}")
+            pic = start if kind == "in" else max(0.0, last - seconds)
+            video = video.filter("fade", t=kind, st=f"{pic:.6f}", d=f"{seconds:.6f}")
             if audio is not None:
                 audio = audio.filter("afade", t=kind, st=f"{start:.6f}", d=f"{seconds:.6f}")
     return video, audio

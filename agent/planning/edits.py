@@ -2,7 +2,10 @@
 
 Both planners express a refinement as calls to these tools; the OpenAI
 planner through tool calling (schemas derived by the registry), the offline
-planner by parsing the feedback itself. Each tool validates its arguments,
+planner by parsing the feedback itself. Besides what the shots show, they
+set how the edit is finished — trims, playback speed and colour of a shot,
+fades at the video's ends, the music's volume and fades — which the
+timeline applies at render without generating anything. Each tool validates its arguments,
 applies one change to a *copy* of the storyboard and returns it, so a failed
 turn changes nothing. Shots are named by id (``s1``) or by 1-based position.
 
@@ -16,9 +19,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from longcut.agent.state import (
+    MAX_FADE_SECONDS,
+    MAX_MUSIC_FADE_SECONDS,
     MAX_SHOTS,
     Caption,
     ShortText,
@@ -31,6 +36,7 @@ from longcut.errors import InputError
 from longcut.limits import MAX_CLIP_SECONDS, SEED_LIMIT
 from longcut.tools.filters import check_drawable
 from longcut.tools.registry import ToolRegistry
+from longcut.tools.timeline import MAX_SPEED, MIN_SPEED
 
 # A title or caption an edit sets: drawable with the installed fonts (checked now, not at render time).
 DrawnText = Annotated[Caption, AfterValidator(check_drawable)]
@@ -58,7 +64,11 @@ def _fresh_id(board: Storyboard) -> str:
 
 
 def _validated(board: Storyboard) -> Storyboard:
-    return Storyboard.model_validate(board.model_dump())
+    """The edited board checked whole; what it refuses (a shot trimmed to nothing, fades longer than the video) is an ``InputError``."""
+    try:
+        return Storyboard.model_validate(board.model_dump())
+    except ValidationError as err:
+        raise InputError("; ".join(e["msg"].removeprefix("Value error, ") for e in err.errors())) from err
 
 
 class UpdateShotArgs(_Args):
@@ -178,6 +188,117 @@ def set_title(args: SetTitleArgs, board: Storyboard) -> Storyboard:
     return _validated(board.model_copy(update={"title": args.title or None}, deep=True))
 
 
+def _check_fits_transitions(board: Storyboard, i: int) -> None:
+    """A shot made shorter (trimmed, sped up) must still outlast the transitions it takes part in."""
+    shot = board.shots[i]
+    overlap = shot.transition.seconds if i < len(board.shots) - 1 else 0.0
+    overlap += board.shots[i - 1].transition.seconds if i else 0.0
+    if shot.shown_seconds <= overlap:
+        raise InputError(f"shot {shot.id!r} would be on screen {shot.shown_seconds:.2f}s, not longer than its "
+                         f"transitions ({overlap:g}s); shorten them first")
+
+
+class TrimShotArgs(_Args):
+    """A shot and how much of its take to cut off."""
+
+    shot: str = Field(description="shot id or 1-based position")
+    start: float | None = Field(None, ge=0, le=MAX_CLIP_SECONDS,
+                                description="seconds of the take cut off its start (0 restores it), or null to keep")
+    end: float | None = Field(None, ge=0, le=MAX_CLIP_SECONDS,
+                              description="seconds of the take cut off its end (0 restores it), or null to keep")
+
+
+def trim_shot(args: TrimShotArgs, board: Storyboard) -> Storyboard:
+    """Cut the start and/or end off a shot's take, without generating it again; values are totals, not increments."""
+    board = board.model_copy(deep=True)
+    i = _index(board, args.shot)
+    shot = board.shots[i]
+    start = shot.trim_start if args.start is None else args.start
+    end = shot.trim_end if args.end is None else args.end
+    if args.start is None and args.end is None:
+        raise InputError(f"trim_shot on {shot.id!r} changes nothing; give start or end")
+    if start + end >= shot.seconds:
+        raise InputError(f"trimming {start:g}s + {end:g}s off shot {shot.id!r} ({shot.seconds:g}s) leaves nothing")
+    board.shots[i] = shot.model_copy(update={"trim_start": start, "trim_end": end})
+    _check_fits_transitions(board, i)
+    return _validated(board)
+
+
+class SetSpeedArgs(_Args):
+    """A shot and how fast it plays."""
+
+    shot: str = Field(description="shot id or 1-based position")
+    speed: float = Field(ge=MIN_SPEED, le=MAX_SPEED,
+                         description="playback speed: 2 = twice as fast (half as long), 0.5 = slow motion, 1 = normal")
+
+
+def set_speed(args: SetSpeedArgs, board: Storyboard) -> Storyboard:
+    """Play a shot faster or slower (its sound keeps its pitch), without generating it again."""
+    board = board.model_copy(deep=True)
+    i = _index(board, args.shot)
+    board.shots[i] = board.shots[i].model_copy(update={"speed": args.speed})
+    _check_fits_transitions(board, i)
+    return _validated(board)
+
+
+class SetLookArgs(_Args):
+    """A shot and its colour; fields left null are kept."""
+
+    shot: str = Field(description="shot id or 1-based position")
+    brightness: float | None = Field(None, ge=-1, le=1, description="added brightness -1..1 (0 = as generated)")
+    contrast: float | None = Field(None, ge=0, le=3, description="contrast factor 0..3 (1 = as generated)")
+    saturation: float | None = Field(None, ge=0, le=3,
+                                     description="saturation 0..3 (0 = black and white, 1 = as generated)")
+
+
+def set_look(args: SetLookArgs, board: Storyboard) -> Storyboard:
+    """Change a shot's brightness, contrast or saturation (black and white, more vivid, darker, …)."""
+    board = board.model_copy(deep=True)
+    i = _index(board, args.shot)
+    shot = board.shots[i]
+    changes = {k: v for k in ("brightness", "contrast", "saturation") if (v := getattr(args, k)) is not None}
+    if not changes:
+        raise InputError(f"set_look on {shot.id!r} changes nothing; give brightness, contrast or saturation")
+    board.shots[i] = shot.model_copy(update={"look": shot.look.model_copy(update=changes)})
+    return _validated(board)
+
+
+class SetFadesArgs(_Args):
+    """How the video fades in at its start and out at its end; null keeps."""
+
+    fade_in: float | None = Field(None, ge=0, le=MAX_FADE_SECONDS,
+                                  description="seconds of fade from black at the start (0 = none), or null to keep")
+    fade_out: float | None = Field(None, ge=0, le=MAX_FADE_SECONDS,
+                                   description="seconds of fade to black at the end (0 = none), or null to keep")
+
+
+def set_fades(args: SetFadesArgs, board: Storyboard) -> Storyboard:
+    """Fade the whole video in from black and/or out to black (titles and sound with it)."""
+    changes = {k: v for k in ("fade_in", "fade_out") if (v := getattr(args, k)) is not None}
+    if not changes:
+        raise InputError("set_fades changes nothing; give fade_in or fade_out")
+    return _validated(board.model_copy(update=changes, deep=True))
+
+
+class SetMusicArgs(_Args):
+    """How the session's music is mixed; null keeps."""
+
+    volume: float | None = Field(None, ge=0, le=4,
+                                 description="music volume: 1 = as the file is, 0.5 = half, 0 = no music; null keeps")
+    fade_in: float | None = Field(None, ge=0, le=MAX_MUSIC_FADE_SECONDS,
+                                  description="seconds the music fades in at the start, or null to keep")
+    fade_out: float | None = Field(None, ge=0, le=MAX_MUSIC_FADE_SECONDS,
+                                   description="seconds the music fades out at the end, or null to keep")
+
+
+def set_music(args: SetMusicArgs, board: Storyboard) -> Storyboard:
+    """Set the music's volume (0 mutes it) and its fades; the music file itself is given with --music."""
+    changes = {k: v for k in ("volume", "fade_in", "fade_out") if (v := getattr(args, k)) is not None}
+    if not changes:
+        raise InputError("set_music changes nothing; give volume, fade_in or fade_out")
+    return _validated(board.model_copy(update={"music": board.music.model_copy(update=changes)}, deep=True))
+
+
 # ---------------------------------------------------------------------------
 # What an LLM reads: the storyboard, compactly, and what an edit changed
 # ---------------------------------------------------------------------------
@@ -210,9 +331,10 @@ def storyboard_diff(old: Storyboard, new: Storyboard) -> dict[str, Any]:
     """
     before = {s.id: (i + 1, s) for i, s in enumerate(old.shots)}
     after = {s.id: (i + 1, s) for i, s in enumerate(new.shots)}
+    was_board, now_board = old.model_dump(mode="json", exclude={"shots"}), new.model_dump(mode="json", exclude={"shots"})
     changes: list[dict[str, Any]] = [
-        {"field": name, "old": getattr(old, name), "new": getattr(new, name)}
-        for name in ("title", "style") if getattr(old, name) != getattr(new, name)
+        {"field": name, "old": was_board[name], "new": now_board[name]}
+        for name in now_board if was_board[name] != now_board[name]
     ]
     for position, shot in after.values():
         if shot.id in before:
@@ -259,7 +381,8 @@ def get_storyboard(args: GetStoryboardArgs, board: Storyboard) -> dict[str, Any]
     return {"shots": [{"position": i + 1, **_shot_view(board.shots[i])} for i in (_index(board, s) for s in args.shots)]}
 
 
-EDIT_TOOLS = (update_shot, add_shot, remove_shot, move_shot, set_transition, set_title)
+EDIT_TOOLS = (update_shot, add_shot, remove_shot, move_shot, set_transition, set_title,
+              trim_shot, set_speed, set_look, set_fades, set_music)
 READ_TOOLS = (get_storyboard,)  # return a view, not a storyboard
 
 

@@ -4,7 +4,9 @@ Shot transitions in the storyboard describe how a shot hands over to the
 next; the timeline's describe how a clip begins over the previous one, so
 each one moves to the following clip. Titles and captions become text
 overlays (rendered safely through ``textfile=``), music an audio track
-faded in and out and trimmed to the video's length.
+mixed as the storyboard says (``Storyboard.music``) and trimmed to the
+video's length. A shot's trims, speed and look, and the storyboard's fades,
+pass to the timeline as they are.
 """
 
 from __future__ import annotations
@@ -13,9 +15,6 @@ from longcut.agent.state import Project, ShotVersion
 from longcut.tools.timeline import AudioTrack, TextOverlay, Timeline, TimelineClip, Transition
 
 TITLE_SECONDS = 3.0
-MUSIC_FADE_IN = 1.0
-MUSIC_FADE_OUT = 2.0
-MUSIC_VOLUME = 0.8
 MIN_OUTPUT_SIDE = 256  # smaller frames (e.g. 64×64) are delivered upscaled by a whole factor (output_size)
 
 
@@ -40,9 +39,10 @@ def build_timeline(project: Project, takes: dict[str, ShotVersion], width: int, 
         if transition is not None:
             t -= transition.duration
         starts.append(t)
-        clips.append(TimelineClip(source=takes[shot.id].file, in_point=0.0, out_point=shot.seconds,
-                                  transition=transition))
-        t += shot.seconds
+        clips.append(TimelineClip(source=takes[shot.id].file, in_point=shot.trim_start,
+                                  out_point=shot.seconds - shot.trim_end, transition=transition,
+                                  speed=shot.speed, look=shot.look))
+        t += shot.shown_seconds
     total = t
     out_w, out_h = output_size(width, height)
     overlays: list[TextOverlay] = []
@@ -51,12 +51,12 @@ def build_timeline(project: Project, takes: dict[str, ShotVersion], width: int, 
                                     font_size=max(12, out_h // 8), box=True))
     for shot, start in zip(board.shots, starts, strict=True):
         if shot.caption:
-            overlays.append(TextOverlay(text=shot.caption, start=max(0.0, start), end=min(total, start + shot.seconds),
+            overlays.append(TextOverlay(text=shot.caption, start=max(0.0, start), end=min(total, start + shot.shown_seconds),
                                         position="bottom", font_size=max(10, out_h // 14), box=True))
     audio = []
-    if project.music:
-        fade_out = min(MUSIC_FADE_OUT, total / 2)
-        audio.append(AudioTrack(source=project.music, start=0.0, in_point=0.0, volume=MUSIC_VOLUME,
-                                fade_in=min(MUSIC_FADE_IN, total / 2), fade_out=fade_out))
+    mix = board.music
+    if project.music and mix.volume > 0:
+        audio.append(AudioTrack(source=project.music, start=0.0, in_point=0.0, volume=mix.volume,
+                                fade_in=min(mix.fade_in, total / 2), fade_out=min(mix.fade_out, total / 2)))
     return Timeline(width=out_w, height=out_h, fps=fps, fit="fit", clip_audio=False, clips=clips,
-                    overlays=overlays, audio=audio)
+                    overlays=overlays, audio=audio, fade_in=board.fade_in, fade_out=board.fade_out)

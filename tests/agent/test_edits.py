@@ -69,7 +69,8 @@ def test_bad_edits_are_observations(board, name, args, needle):
 def test_every_edit_tool_has_a_strict_schema():
     schemas = edit_registry().schemas()
     assert {s["function"]["name"] for s in schemas} == {
-        "update_shot", "add_shot", "remove_shot", "move_shot", "set_transition", "set_title"}
+        "update_shot", "add_shot", "remove_shot", "move_shot", "set_transition", "set_title",
+        "trim_shot", "set_speed", "set_look", "set_fades", "set_music"}
     assert all(s["function"]["strict"] for s in schemas)
 
 

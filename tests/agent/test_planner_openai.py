@@ -37,7 +37,8 @@ from tests.fake_openai import (
 GUIDE = "VOCAB-GUIDE: captions name a colour (red, green, blue), a shape (circle, square), a motion and a background."
 VOCAB = ModelVocabulary(guide=GUIDE)
 REQUEST = "a red ball crosses a meadow, night falls, it bounces home"
-EDIT_TOOLS = {"add_shot", "move_shot", "remove_shot", "set_title", "set_transition", "update_shot"}
+EDIT_TOOLS = {"add_shot", "move_shot", "remove_shot", "set_title", "set_transition", "update_shot",
+              "trim_shot", "set_speed", "set_look", "set_fades", "set_music"}
 REVISE_TOOLS = EDIT_TOOLS | {"get_storyboard"}  # the edits and one read-only view
 
 
