@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from longcut.agent.planning.finish_phrases import finish_calls
 from longcut.agent.planning.lexicon import Lexicon
 from longcut.agent.planning.request_text import QUOTED_RE, quoted
 from longcut.agent.state import Storyboard
@@ -36,13 +37,14 @@ _SHOT_NUM_RE = re.compile(rf"\bshots?\s+(\d+){_NOT_SECONDS}(?:\s*(?:and|,|&|to|-
 _SHOT_ORD_RE = re.compile(rf"\b(?:the\s+)?({'|'.join(ORDINALS)}|last|final)\s+(?:shot|scene|part)\b", re.IGNORECASE)
 _ALL_RE = re.compile(r"\b(?:all|every|each)\s+(?:the\s+)?(?:shots?|scenes?)\b|\beverywhere\b", re.IGNORECASE)
 _SECONDS_RE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)\b", re.IGNORECASE)
-_SPLIT_RE = re.compile(r"\s*(?:[.;!?]+|,\s*(?:and\s+)?|\s+and\s+(?=(?:make|add|remove|delete|drop|set|change|use|put|give|turn|let|the|shot|regenerate|redo|swap)\b))\s*", re.IGNORECASE)
+_SPLIT_RE = re.compile(r"\s*(?:(?:[;!?]|\.(?!\d))+|,\s*(?:and\s+)?|\s+and\s+(?=(?:make|add|remove|delete|drop|set|change|use|put|give|turn|let|the|shot|regenerate|redo|swap|trim|fade|mute|play)\b))\s*", re.IGNORECASE)
 _TRANSITION_WORDS = {"crossfade": "fade", "cross-fade": "fade", "fade": "fade", "dissolve": "dissolve",
                      "wipe": "wipeleft", "slide": "slideleft", "circle open": "circleopen", "cut": "cut"}
 _TRANSITION_RE = re.compile(r"\b(crossfade|cross-fade|dissolve|fade|wipe|slide|circle open|hard cut)\b", re.IGNORECASE)
 
 EXAMPLES = ("make the second shot green", "make shot 3 longer", "add a title 'Home'",
-            "remove the last shot", "use a crossfade after shot 1", "another take of shot 2")
+            "remove the last shot", "use a crossfade after shot 1", "another take of shot 2",
+            "trim 1 s off the start of shot 2", "fade out at the end", "music at 50%")
 
 
 def _targets(text: str, board: Storyboard, lexicon: Lexicon) -> list[str] | None:
@@ -168,6 +170,10 @@ def feedback_calls(feedback: str, board: Storyboard, lexicon: Lexicon,
         caption = _CAPTION_RE.search(part)
         if caption:
             calls += [("update_shot", {"shot": t, "caption": unmask(caption.group(1))}) for t in here]
+            continue
+        finishing = finish_calls(part, targets, board)
+        if finishing:
+            calls += finishing
             continue
         if re.search(r"\b(?:remove|delete|drop|cut out)\b", low):
             if targets is None:

@@ -358,6 +358,9 @@ class OfflinePlanner:
         board = project.storyboard
         reg = edit_registry()
         calls = feedback_calls(feedback, board, self.lexicon, _grammar(vocabulary))
+        if project.music is None and any(name == "set_music" for name, _ in calls):
+            raise InputError(f"session {project.name!r} has no music to mix; give a music file with "
+                             "`longcut make --music FILE` when the session starts")
         for name, args in calls:
             result = reg.call(name, args, context={"board": board})
             if not result.ok:
