@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from longcut.agent.planning.finish_phrases import finish_calls
 from longcut.agent.planning.lexicon import Lexicon
-from longcut.agent.planning.request_text import QUOTED_RE, quoted
+from longcut.agent.planning.request_text import QUOTED_RE, SECONDS_RE, quoted
 from longcut.agent.state import Storyboard
 from longcut.errors import InputError
 from longcut.models.backends.capabilities import PromptVocabulary
@@ -36,7 +36,6 @@ _NOT_SECONDS = r"(?!\.?\d|\s*(?:s|secs?|seconds?)\b)"
 _SHOT_NUM_RE = re.compile(rf"\bshots?\s+(\d+){_NOT_SECONDS}(?:\s*(?:and|,|&|to|-)\s*(\d+){_NOT_SECONDS})?", re.IGNORECASE)
 _SHOT_ORD_RE = re.compile(rf"\b(?:the\s+)?({'|'.join(ORDINALS)}|last|final)\s+(?:shot|scene|part)\b", re.IGNORECASE)
 _ALL_RE = re.compile(r"\b(?:all|every|each)\s+(?:the\s+)?(?:shots?|scenes?)\b|\beverywhere\b", re.IGNORECASE)
-_SECONDS_RE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)\b", re.IGNORECASE)
 _SPLIT_RE = re.compile(r"\s*(?:(?:[;!?]|\.(?!\d))+|,\s*(?:and\s+)?|\s+and\s+(?=(?:make|add|remove|delete|drop|set|change|use|put|give|turn|let|the|shot|regenerate|redo|swap|trim|fade|mute|play)\b))\s*", re.IGNORECASE)
 _TRANSITION_WORDS = {"crossfade": "fade", "cross-fade": "fade", "fade": "fade", "dissolve": "dissolve",
                      "wipe": "wipeleft", "slide": "slideleft", "circle open": "circleopen", "cut": "cut"}
@@ -186,12 +185,12 @@ def feedback_calls(feedback: str, board: Storyboard, lexicon: Lexicon,
         tr = _TRANSITION_RE.search(part)
         if tr and re.search(r"\b(?:between|after|into|transition|from)\b", low):
             kind = _TRANSITION_WORDS[tr.group(1).lower().replace("hard ", "")]
-            secs = _SECONDS_RE.search(part)
+            secs = SECONDS_RE.search(part)
             first = (targets or [board.shots[0].id])[0]
             calls.append(("set_transition", {"shot": first, "kind": kind,
                                              "seconds": 0.0 if kind == "cut" else float(secs.group(1)) if secs else 1.0}))
             continue
-        secs = _SECONDS_RE.search(part)
+        secs = SECONDS_RE.search(part)
         factor = 2.0 if "twice as long" in low else 1.5 if "longer" in low else 0.67 if "shorter" in low else None
         if secs or factor:
             for t in here:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from longcut.agent.planning.request_text import SECONDS_RE
 from longcut.agent.state import Storyboard
 
 Calls = list[tuple[str, dict]]
@@ -27,7 +28,6 @@ _MUSIC_DOWN_RE = re.compile(r"\b(?:quieter|softer|lower|down|decrease|reduce)\b"
 _FADE_RE = re.compile(r"\bfade[sd]?\s*(?:it\s+|the\s+(?:video|picture|music|song|soundtrack)\s+)?(in|up|out|down)\b"
                       r"|\bfade[sd]?\s+(?:it\s+)?(from|to)\s+black\b", re.IGNORECASE)
 _NO_FADE_RE = re.compile(r"\b(?:no|remove|drop|without)\s+(?:the\s+)?fades?(?:\s*-?\s*(in|out))?\b", re.IGNORECASE)
-_SECONDS_RE = re.compile(_SECS, re.IGNORECASE)
 _TRIM_OFF_RE = re.compile(rf"\b(?:trim|cut|shave|take|remove|chop)\s+(?:off\s+)?{_SECS}\s*(?:off|from)?\s*"
                           r"(?:of\s+)?(?:the\s+|its\s+)?(start|beginning|end)\b", re.IGNORECASE)
 _TRIM_SIDE_RE = re.compile(rf"\btrim\s+(?:the\s+)?(start|beginning|end)\b.*?\bby\s+{_SECS}", re.IGNORECASE)
@@ -65,7 +65,7 @@ def finish_calls(part: str, targets: list[str] | None, board: Storyboard) -> Cal
 
 
 def _seconds(part: str, default: float) -> float:
-    m = _SECONDS_RE.search(part)
+    m = SECONDS_RE.search(part)
     return float(m.group(1)) if m else default
 
 

@@ -19,6 +19,7 @@ _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
 # apostrophe ("the ball's", 'don't stop') is not a quote. One group per quote kind.
 QUOTED = r"""(?:"([^"]{1,200})"|“([^”]{1,200})”|‘([^’]{1,200})’|(?<!\w)'((?:[^']|'(?=\w)){1,200}?)'(?!\w))"""
 QUOTED_RE = re.compile(QUOTED)
+SECONDS_RE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)\b", re.IGNORECASE)  # "2 s", "1.5 seconds" in feedback
 _TITLE_RE = re.compile(rf"""\btitled?\s*(?:it\s*)?:?\s*{QUOTED}""", re.IGNORECASE)
 _PREAMBLE_RE = re.compile(
     r"^\s*(?:please\s+)?(?:make|create|generate|render|give)?\s*(?:me\s+)?(?:an?\s+)?[^:]{0,60}?"
