@@ -16,8 +16,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from longcut.agent.service.auth import Tokens
 from longcut.agent.service.config import ServerConfig
 from longcut.agent.service.errors import ApiError, not_found
+from longcut.agent.service.job_records import Job
 from longcut.agent.service.models import ID_PATTERN, JobOut, Progress
-from longcut.agent.service.queue import Job, JobStore
+from longcut.agent.service.queue import JobStore
 
 JobId = Annotated[str, Path(pattern=ID_PATTERN, description="A job id returned by POST /v1/jobs.")]
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, pattern=r"^[\x21-\x7e]+$")]

@@ -23,8 +23,9 @@ from longcut.agent.service.deps import (
     project_of,
 )
 from longcut.agent.service.errors import ApiError, not_found
+from longcut.agent.service.job_records import TERMINAL, Job
 from longcut.agent.service.models import ErrorOut, JobOut, JobPage, JobRequest
-from longcut.agent.service.queue import TERMINAL, Job, JobActive, JobStore
+from longcut.agent.service.queue import JobActive, JobStore
 from longcut.agent.service.retention import delete_job
 from longcut.agent.service.upload_store import upload_path
 from longcut.errors import InputError

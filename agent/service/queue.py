@@ -20,8 +20,9 @@ worker die) and resumes from its checkpoint. Every write by a worker is
 fenced by its claim id, so a worker that lost its lease cannot finish a job
 another worker now runs.
 
-The file runs past 400 lines on purpose: the schema, the claim/lease/fence
-protocol and every query that relies on them are read together.
+The schema, the claim/lease/fence protocol and every query that relies on
+them stay here, read together; the records the queries return (``Job``,
+``Trash``) and the job statuses are in ``job_records.py``.
 """
 
 from __future__ import annotations
@@ -33,17 +34,14 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from longcut.agent.service.job_records import TERMINAL, Job, Trash
 from longcut.errors import LongcutError
 from longcut.limits import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
-
-ACTIVE = ("queued", "running")
-TERMINAL = ("succeeded", "failed", "cancelled")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -115,50 +113,6 @@ class JobActive(LongcutError):
     def __init__(self, job_id: str, status: str) -> None:
         super().__init__(f"job {job_id!r} is {status}; cancel it first and delete it once it has stopped")
         self.status = status
-
-
-@dataclass
-class Job:
-    """One row of ``jobs``."""
-
-    n: int
-    id: str
-    owner: str
-    kind: str
-    status: str
-    request: dict[str, Any]
-    session: str
-    attempts: int
-    cancel_requested: bool
-    progress: dict[str, Any] | None
-    error: str | None
-    render: str | None
-    revision: int | None
-    turn: int | None
-    created: float
-    started: float | None
-    finished: float | None
-    claim: str | None = None
-    worker_pid: int | None = None
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Job:
-        """Build from a ``SELECT *`` row."""
-        return cls(n=row["n"], id=row["id"], owner=row["owner"], kind=row["kind"], status=row["status"],
-                   request=json.loads(row["request"]), session=row["session"], attempts=row["attempts"],
-                   cancel_requested=bool(row["cancel_requested"]),
-                   progress=json.loads(row["progress"]) if row["progress"] else None, error=row["error"],
-                   render=row["render"], revision=row["revision"], turn=row["turn"], created=row["created"],
-                   started=row["started"], finished=row["finished"], claim=row["claim"], worker_pid=row["worker_pid"])
-
-
-@dataclass(frozen=True)
-class Trash:
-    """Files of deleted jobs to remove: one ``render`` of a session, or the whole session when it is None."""
-
-    n: int
-    session: str
-    render: str | None
 
 
 def new_id(prefix: str = "j") -> str:

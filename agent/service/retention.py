@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from longcut.agent.service.config import ServerConfig
-from longcut.agent.service.queue import Job, JobStore, Trash
+from longcut.agent.service.job_records import Job, Trash
+from longcut.agent.service.queue import JobStore
 from longcut.errors import InputError
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from longcut.agent.service.config import ServerConfig
-from longcut.agent.service.queue import Job, JobStore
+from longcut.agent.service.job_records import Job
+from longcut.agent.service.queue import JobStore
 from longcut.errors import InputError, LongcutError
 from longcut.limits import offered
 
