@@ -8,9 +8,9 @@ import sys
 import pytest
 from pydantic import ValidationError
 
+from longcut.agent.planning.draft import LLMPlan, draft_to_plan
 from longcut.agent.planning.edits import UpdateShotArgs
 from longcut.agent.planning.offline import OfflinePlanner
-from longcut.agent.planning.openai import LLMPlan, draft_to_plan
 from longcut.agent.planning.planner import PlanRequest
 from longcut.agent.planning.vocabulary import vocabulary_for
 from longcut.agent.service.models import JobRequest

@@ -5,14 +5,9 @@ import json
 
 import pytest
 
+from longcut.agent.planning.draft import DraftProblem, LLMPlan, draft_to_plan
 from longcut.agent.planning.edits import edit_registry
-from longcut.agent.planning.openai import (
-    DraftProblem,
-    LLMEndpointError,
-    LLMPlan,
-    OpenAIPlanner,
-    draft_to_plan,
-)
+from longcut.agent.planning.openai import LLMEndpointError, OpenAIPlanner
 from longcut.agent.planning.planner import (
     ModelVocabulary,
     Planner,
