@@ -29,7 +29,7 @@ from longcut.models.backends.base import ClipRequest
 from longcut.models.backends.tiny import FPS, T_GROUP, WEIGHTS_DIR, TinyVideoModel
 from longcut.models.context import PackingSpec, pack_context
 from longcut.models.dit import DiT, DiTCond, dit_config
-from longcut.models.train_dit import eval_scenes
+from longcut.models.train.check import eval_scenes
 
 ATTRS = ("colour", "shape", "motion", "background")
 

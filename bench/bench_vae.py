@@ -91,7 +91,8 @@ def stream(weights: str | None, seconds: float, seed: int, chunk_frames: int) ->
 
 def held_out(weights: str | None, clips: int, frames: int) -> dict:
     """PSNR (and evaluator agreement, when the evaluator exists) on fresh world scenes."""
-    from longcut.models.train import psnr_uint8, render_world_clip
+    from longcut.models.train.clips import render_world_clip
+    from longcut.models.train.vae import psnr_uint8
     from longcut.models.vae import bcthw_to_frames, frames_to_bcthw, load_vae
 
     torch.set_num_threads(2)

@@ -41,7 +41,8 @@ def train_vae_command(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
 ) -> None:
     """Train (or resume) the causal video VAE."""
-    from longcut.models.train import VAETrainConfig, train_vae
+    from longcut.models.train.config import VAETrainConfig
+    from longcut.models.train.vae import train_vae
 
     for name, value in (("steps", steps), ("batch", batch), ("eval-every", eval_every)):
         if value < 1:
@@ -75,7 +76,7 @@ def export_vae_command(
     ),
 ) -> None:
     """Ship a run's best VAE weights with their measured latent statistics."""
-    from longcut.models.train import export_vae
+    from longcut.models.train.export import export_vae
 
     if not (run / "best.safetensors").is_file():
         raise InputError(f"no best weights in {run}; train first (longcut train vae --out {run})")

@@ -22,7 +22,7 @@ def dit_bank_command(
     vae: Path | None = typer.Option(None, help="VAE weights stem (default: the shipped ones)."),
 ) -> None:
     """Render, VAE-encode and caption the DiT's training clips (once per VAE)."""
-    from longcut.models.train_dit import main
+    from longcut.models.train.cli import main
 
     if scenes < 1 or clip_latents < 6:
         raise InputError(f"--scenes must be ≥ 1 and --clip-latents ≥ 6; got {scenes}, {clip_latents}")
@@ -45,7 +45,8 @@ def train_dit_command(
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from the run folder's checkpoint."),
 ) -> None:
     """Train (or resume) the DiT on the latent bank."""
-    from longcut.models.train_dit import DiTTrainConfig, train_dit
+    from longcut.models.train.config import DiTTrainConfig
+    from longcut.models.train.dit import train_dit
     from longcut.models.vae import load_vae
 
     for name, value in (("steps", steps), ("batch", batch), ("threads", threads)):
@@ -65,7 +66,7 @@ def export_dit_command(
     final: bool = typer.Option(False, "--final", help="Mark the weights finished (tests then rely on them)."),
 ) -> None:
     """Ship a run's EMA DiT weights (fp16) with their config and card."""
-    from longcut.models.train_dit import export_dit
+    from longcut.models.train.export import export_dit
 
     if not (run / "ckpt.pt").is_file():
         raise InputError(f"no checkpoint in {run}; train first (longcut train dit --out {run})")

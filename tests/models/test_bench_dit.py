@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from longcut.models.train_dit import eval_scenes
+from longcut.models.train.check import eval_scenes
 from longcut.models.world import scene as world
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_dit.py"

@@ -5,13 +5,10 @@ import torch
 from longcut.errors import InputError
 from longcut.models.context import pack_context
 from longcut.models.dit import DiT, DiTCond, DiTConfig, dit_config, load_dit, save_dit
-from longcut.models.train_dit import (
-    DiTTrainConfig,
-    latent_object_mask,
-    random_bank,
-    sample_batch,
-    train_step,
-)
+from longcut.models.train.bank import latent_object_mask, random_bank
+from longcut.models.train.batches import sample_batch
+from longcut.models.train.config import DiTTrainConfig
+from longcut.models.train.dit import train_step
 
 from tests.models.dit_helpers import make_cond, one_thread, randomise_output  # noqa: F401
 
@@ -75,7 +72,8 @@ def test_micro_training_steps_reduce_the_loss():
 
 
 def test_training_run_resumes_and_exports(tmp_path):
-    from longcut.models.train_dit import export_dit, train_dit
+    from longcut.models.train.dit import train_dit
+    from longcut.models.train.export import export_dit
 
     bank = random_bank(16, 4, 12)
     tc = DiTTrainConfig(preset="micro", out=str(tmp_path / "run"), steps=4, batch=4, eval_every=0, ckpt_every_s=1e9)

@@ -7,7 +7,10 @@ import torch
 from longcut.errors import InputError
 from longcut.models.context import pack_context
 from longcut.models.dit import X_PRED_MIN_T, DiT, DiTCond, dit_config
-from longcut.models.train_dit import DiTTrainConfig, random_bank, sample_batch, train_step
+from longcut.models.train.bank import random_bank
+from longcut.models.train.batches import sample_batch
+from longcut.models.train.config import DiTTrainConfig
+from longcut.models.train.dit import train_step
 
 from tests.models.dit_helpers import make_cond, one_thread  # noqa: F401
 
@@ -73,7 +76,7 @@ class _FakeText:
 
 
 def test_bank_on_the_v2_vae_is_mostly_one_object_with_16x16_latents():
-    from longcut.models.train_dit import build_bank
+    from longcut.models.train.bank import build_bank
     from longcut.models.vae import VideoVAE, vae_config
 
     vae = VideoVAE(vae_config("vae-m4-tiny", latent_mean=[0.0] * 4, latent_std=[1.0] * 4)).eval()
@@ -87,7 +90,7 @@ def test_bank_on_the_v2_vae_is_mostly_one_object_with_16x16_latents():
 
 @pytest.mark.parametrize("motion", ["left", "right", "up", "down"])
 def test_travel_reads_the_true_distance_of_a_translating_object(motion):
-    from longcut.models.train_dit import travel_px
+    from longcut.models.train.check import travel_px
     from longcut.models.world import scene as world
 
     scene = world.sample_scene(
@@ -101,7 +104,7 @@ def test_travel_reads_the_true_distance_of_a_translating_object(motion):
 
 
 def test_a_still_object_travels_nowhere():
-    from longcut.models.train_dit import travel_px
+    from longcut.models.train.check import travel_px
     from longcut.models.world import scene as world
 
     scene = world.sample_scene(12, n_objects=1, motion="still", event=None)
@@ -109,7 +112,7 @@ def test_a_still_object_travels_nowhere():
 
 
 def test_bank_shards_join_with_captions_reindexed():
-    from longcut.models.train_dit import LatentBank
+    from longcut.models.train.bank import LatentBank
 
     a, b = random_bank(4, 4, 6, seed=0), random_bank(3, 4, 6, seed=1)
     joined = LatentBank.concat([a, b])

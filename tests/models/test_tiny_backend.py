@@ -112,7 +112,7 @@ def _shipped_reason() -> str | None:
     missing = [n for n in ("dit.safetensors", "dit.json", "vae.safetensors", "vae.json") if not (WEIGHTS_DIR / n).is_file()]
     if missing:
         return f"shipped weights not in {WEIGHTS_DIR} yet: {', '.join(missing)}"
-    from longcut.models.train_dit import shipped_status
+    from longcut.models.train.export import shipped_status
 
     if shipped_status(WEIGHTS_DIR / "dit") != "final":
         return "shipped DiT weights are marked 'in training' (see models/weights/DIT_CARD.md)"

@@ -6,16 +6,11 @@ import torch
 
 from longcut.agent.cli.app import main
 from longcut.errors import InputError
-from longcut.models import train as train_mod
-from longcut.models.train import (
-    ClipCache,
-    VAETrainConfig,
-    cosine_lr,
-    load_checkpoint,
-    run_progress,
-    synthetic_clips,
-    train_vae,
-)
+from longcut.models.train import clips as clips_mod
+from longcut.models.train.clips import ClipCache, synthetic_clips
+from longcut.models.train.common import cosine_lr, load_checkpoint, run_progress
+from longcut.models.train.config import VAETrainConfig
+from longcut.models.train.vae import train_vae, vae_loss
 from longcut.models.vae import load_vae
 
 
@@ -81,7 +76,7 @@ def test_clip_cache_renders_once_and_samples_windows(tmp_path, monkeypatch):
         calls.append(seed)
         return np.full((frames, 64, 64, 3), seed * 10, dtype=np.uint8)
 
-    monkeypatch.setattr(train_mod, "render_world_clip", fake_render)
+    monkeypatch.setattr(clips_mod, "render_world_clip", fake_render)
     cache = ClipCache(tmp_path / "c.u8", n_clips=4, clip_frames=9)
     ClipCache(tmp_path / "c.u8", n_clips=4, clip_frames=9)  # second open: no re-render
     assert calls == [0, 1, 2, 3]
@@ -150,9 +145,9 @@ def test_temporal_term_sees_a_decoder_that_steps_at_latent_boundaries(term, leas
     judder[:, :, 1:5] = video[:, :, 1:5].mean(dim=2, keepdim=True)
     judder[:, :, 5:9] = video[:, :, 5:9].mean(dim=2, keepdim=True)
     cfg = VAETrainConfig(**{f"{term}_weight": 2.0})
-    _, exact = train_mod.vae_loss(_Replay(video), video, cfg)
-    loss_j, parts = train_mod.vae_loss(_Replay(judder), video, cfg)
-    loss_plain, _ = train_mod.vae_loss(_Replay(judder), video, VAETrainConfig())
+    _, exact = vae_loss(_Replay(video), video, cfg)
+    loss_j, parts = vae_loss(_Replay(judder), video, cfg)
+    loss_plain, _ = vae_loss(_Replay(judder), video, VAETrainConfig())
     assert exact[term] == pytest.approx(0.0, abs=1e-7)
     assert parts[term] > least
     assert float(loss_j) == pytest.approx(float(loss_plain) + 2.0 * parts[term], rel=1e-5)

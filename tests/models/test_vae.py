@@ -137,7 +137,8 @@ def test_shipped_weights_reconstruct_a_fresh_world_clip():
         pytest.skip(
             f"no shipped VAE weights at {WEIGHTS_DIR / 'vae.safetensors'} (train with `longcut train vae`)"
         )
-    from longcut.models.train import psnr_uint8, render_world_clip
+    from longcut.models.train.clips import render_world_clip
+    from longcut.models.train.vae import psnr_uint8
 
     model = load_vae()
     assert model.cfg.latent_mean and model.cfg.latent_std

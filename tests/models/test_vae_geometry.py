@@ -3,8 +3,9 @@
 import pytest
 import torch
 
-from longcut.models import train as train_mod
-from longcut.models.train import VAETrainConfig, half_cell_shift, synthetic_clips, train_vae
+from longcut.models.train.clips import synthetic_clips
+from longcut.models.train.config import VAETrainConfig
+from longcut.models.train.vae import equivariance_losses, half_cell_shift, train_vae, vae_loss
 from longcut.models.vae import VideoVAE, vae_config
 
 
@@ -75,16 +76,16 @@ def test_geometry_terms_are_computed_only_when_weighted_and_draw_no_randomness_o
     vae = randomised("vae-m4-tiny")
     x = synthetic_clips(2, 5, seed=0)
     torch.manual_seed(5)
-    _, parts = train_mod.vae_loss(vae, x, VAETrainConfig())
+    _, parts = vae_loss(vae, x, VAETrainConfig())
     after_plain = torch.rand(())
     assert not {"equiv", "equiv_enc", "scale", "temporal_mse"} & set(parts)
     torch.manual_seed(5)
-    train_mod.vae_loss(vae, x, VAETrainConfig())
+    vae_loss(vae, x, VAETrainConfig())
     assert torch.rand(()) == after_plain
     cfg = VAETrainConfig(
         equiv_weight=1.0, equiv_enc_weight=1.0, scale_weight=1.0, temporal_mse_weight=1.0
     )
-    _, parts = train_mod.vae_loss(vae, x, cfg)
+    _, parts = vae_loss(vae, x, cfg)
     assert {"equiv", "equiv_enc", "scale", "temporal_mse"} <= set(parts)
     assert all(parts[k] > 0 for k in ("equiv", "equiv_enc", "scale", "temporal_mse"))
 
@@ -94,7 +95,7 @@ def _geometry_on(model: VideoVAE, cfg: VAETrainConfig) -> dict:
     torch.manual_seed(0)
     with torch.no_grad():
         _, mean = model(x)
-        return {k: v.item() for k, v in train_mod.equivariance_losses(model, x, mean, cfg).items()}
+        return {k: v.item() for k, v in equivariance_losses(model, x, mean, cfg).items()}
 
 
 def test_training_with_the_equivariance_terms_lowers_them(tmp_path):
@@ -121,7 +122,7 @@ class _Identity(torch.nn.Module):
 
 def test_decoder_equivariance_target_is_the_video_rolled_by_half_a_cell():
     video = torch.randn(1, 3, 1, 6, 6)
-    out = train_mod.equivariance_losses(_Identity(), video, video, VAETrainConfig(equiv_weight=1.0))
+    out = equivariance_losses(_Identity(), video, video, VAETrainConfig(equiv_weight=1.0))
     candidates = [
         (half_cell_shift(video, dim, sign) - torch.roll(video, sign, dims=dim)).abs().mean().item()
         for dim in (-1, -2)
