@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape as rich_escape
 
-from longcut.agent.cli import doctor, edit, generate, make, serve, train, train_dit
+from longcut.agent.cli import doctor, edit, generate, make, serve, train
 from longcut.errors import LongcutError
 
 app = typer.Typer(
@@ -54,9 +54,10 @@ COMMANDS = [
 TRAIN_COMMANDS = {
     "vae": train.train_vae_command,
     "vae-export": train.export_vae_command,
-    "dit-bank": train_dit.dit_bank_command,
-    "dit": train_dit.train_dit_command,
-    "dit-export": train_dit.export_dit_command,
+    "dit-bank": train.dit_bank_command,
+    "dit-bank-merge": train.dit_bank_merge_command,
+    "dit": train.train_dit_command,
+    "dit-export": train.export_dit_command,
 }
 
 for _command in COMMANDS:

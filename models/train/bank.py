@@ -10,12 +10,18 @@ A training step then costs only the DiT. Scenes with a held-out
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from longcut.errors import InputError
+from longcut.models.train.common import EVAL_SEED0
+
+log = logging.getLogger(__name__)
 
 # (colour, shape) pairs never seen in training: the adherence bar is measured on them too
 HELD_OUT_PAIRS: frozenset[tuple[str, str]] = frozenset(
@@ -184,3 +190,41 @@ def random_bank(n: int, channels: int, clip_latents: int, size: int = 8, n_capti
         text=text,
         text_mask=mask,
     )
+
+
+def make_bank(
+    out: str | Path, scenes: int, clip_latents: int, variants: int = 2, vae: str | Path = "",
+    one_object: float = 0.0, seed0: int = 0, threads: int = 2,
+) -> LatentBank:
+    """``build_bank`` with the VAE loaded from ``vae`` ('' = the shipped one), written to ``out``.
+
+    ``seed0`` must leave the held-out seeds (from ``EVAL_SEED0``) alone, so
+    shards built side by side take disjoint ranges below them.
+    """
+    from longcut.models.vae import load_vae
+
+    # a clip must hold a shot's first chunk (1 + 4 latents) and an extension after it
+    if scenes < 1 or clip_latents < 6 or variants < 0:
+        raise InputError(f"scenes must be ≥ 1, clip_latents ≥ 6 and variants ≥ 0; got {scenes}, {clip_latents}, {variants}")
+    if not 0 <= seed0 < EVAL_SEED0 - scenes * 2:
+        raise InputError(f"seed0 must leave the held-out seeds (from {EVAL_SEED0}) alone; got {seed0} for {scenes} scenes")
+    if not 0 <= one_object <= 1:
+        raise InputError(f"one_object is a share, 0–1; got {one_object}")
+    torch.set_num_threads(threads)
+    bank = build_bank(load_vae(vae or None), scenes, clip_latents, variants, seed0=seed0, one_object=one_object)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    bank.save(out)
+    log.info("bank %s: latents %s, %d captions", out, tuple(bank.latents.shape), bank.text.shape[0])
+    return bank
+
+
+def merge_banks(out: str | Path, shards: list[str | Path]) -> LatentBank:
+    """Join bank shards (``make_bank`` with disjoint ``seed0``) into one bank written to ``out``."""
+    missing = [str(p) for p in shards if not Path(p).is_file()]
+    if missing:
+        raise InputError(f"bank shards not found: {', '.join(missing)}")
+    bank = LatentBank.concat([LatentBank.load(Path(p)) for p in shards])
+    bank.save(Path(out))
+    log.info("bank %s: latents %s from %d shards", out, tuple(bank.latents.shape), len(shards))
+    return bank

@@ -1,7 +1,16 @@
 """``python -m longcut.models.train <what> …``: every training job from one command line.
 
-Command-line entry for background runs (``nohup … &``); the flags of ``vae``
-and ``train`` mirror ``VAETrainConfig`` and ``DiTTrainConfig``.
+==================  ==========================================================
+``vae``             train (or resume) the VAE; flags mirror ``VAETrainConfig``
+``vae-export``      ship a VAE run's best weights with their latent statistics
+``dit-bank``        render, VAE-encode and caption the DiT's clips (once per VAE)
+``dit-bank-merge``  join bank shards built side by side (``--seed0``)
+``dit``             train (or resume) the DiT; flags mirror ``DiTTrainConfig``
+``dit-export``      ship a DiT run's EMA weights and write its card
+==================  ==========================================================
+
+Command-line entry for background runs (``nohup … &``). ``longcut train
+<what>`` (``agent/cli/train.py``) calls the same functions with fewer flags.
 """
 
 from __future__ import annotations
@@ -13,8 +22,9 @@ from pathlib import Path
 
 import torch
 
-from longcut.models.train.bank import LatentBank, build_bank
-from longcut.models.train.common import EVAL_SEED0
+from longcut.errors import LongcutError
+from longcut.models.dit import DiT
+from longcut.models.train.bank import make_bank, merge_banks
 from longcut.models.train.config import DiTTrainConfig, VAETrainConfig
 from longcut.models.train.dit import train_dit
 from longcut.models.train.export import export_dit, export_vae
@@ -23,21 +33,33 @@ from longcut.models.train.vae import train_vae
 log = logging.getLogger(__name__)
 
 
+def run_dit(tc: DiTTrainConfig, vae: str | Path = "", resume: bool = True, progress: bool = True) -> DiT:
+    """``train_dit`` on the bank ``tc.bank`` names, with the VAE for the adherence check loaded from ``vae`` ('' = shipped) when the run checks."""
+    from longcut.models.vae import load_vae
+
+    return train_dit(tc, vae=load_vae(vae or None) if tc.eval_every else None, resume=resume, progress=progress)
+
+
+def _config_flags(parser: argparse.ArgumentParser, config: type) -> None:
+    """One ``--flag`` per field of a train config dataclass (booleans as ``--x/--no-x``)."""
+    for f in fields(config):
+        flag = f"--{f.name.replace('_', '-')}"
+        if isinstance(f.default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+        else:
+            parser.add_argument(flag, type=type(f.default), default=f.default)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m longcut.models.train")
     sub = p.add_subparsers(dest="what", required=True)
-    vae = sub.add_parser("vae", help="train the VAE")
-    for f in fields(VAETrainConfig):
-        flag = f"--{f.name.replace('_', '-')}"
-        if isinstance(f.default, bool):
-            vae.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
-        else:
-            vae.add_argument(flag, type=type(f.default), default=f.default)
+    vae = sub.add_parser("vae", help="train the VAE (resumes from <out>/ckpt.pt)")
+    _config_flags(vae, VAETrainConfig)
     vae.add_argument("--no-resume", action="store_true")
-    vae_export = sub.add_parser("vae-export", help="ship a run's best weights")
+    vae_export = sub.add_parser("vae-export", help="ship a VAE run's best weights")
     vae_export.add_argument("--run", default="runs/vae")
     vae_export.add_argument("--out", default="models/weights/vae")
-    bank = sub.add_parser("bank", help="render + encode + caption the training clips (once per VAE)")
+    bank = sub.add_parser("dit-bank", help="render + encode + caption the DiT's training clips (once per VAE)")
     bank.add_argument("--out", default="runs/dit_bank.pt")
     bank.add_argument("--scenes", type=int, default=1500)
     bank.add_argument("--clip-latents", type=int, default=21)
@@ -46,51 +68,41 @@ def _parser() -> argparse.ArgumentParser:
     bank.add_argument("--one-object", type=float, default=0.0, help="share of one-object scenes (0: the world's mix)")
     bank.add_argument("--seed0", type=int, default=0, help="first world seed (shards built side by side take disjoint ranges)")
     bank.add_argument("--threads", type=int, default=2)
-    merge = sub.add_parser("bank-merge", help="join bank shards into one bank")
+    merge = sub.add_parser("dit-bank-merge", help="join bank shards into one bank")
     merge.add_argument("--out", required=True)
     merge.add_argument("shards", nargs="+")
-    train = sub.add_parser("train", help="train (resumes from <out>/ckpt.pt)")
-    for f in fields(DiTTrainConfig):
-        train.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
-    train.add_argument("--no-resume", action="store_true")
-    train.add_argument("--vae", default="", help="VAE for the adherence check (default: shipped)")
-    export = sub.add_parser("export", help="ship a run's EMA weights")
-    export.add_argument("--final", action="store_true", help="mark the weights finished (tests then use them)")
-    export.add_argument("--run", default="runs/dit")
-    export.add_argument("--out", default="models/weights/dit")
+    dit = sub.add_parser("dit", help="train the DiT (resumes from <out>/ckpt.pt)")
+    _config_flags(dit, DiTTrainConfig)
+    dit.add_argument("--no-resume", action="store_true")
+    dit.add_argument("--vae", default="", help="VAE for the adherence check (default: shipped)")
+    dit_export = sub.add_parser("dit-export", help="ship a DiT run's EMA weights")
+    dit_export.add_argument("--final", action="store_true", help="mark the weights finished (tests then use them)")
+    dit_export.add_argument("--run", default="runs/dit")
+    dit_export.add_argument("--out", default="models/weights/dit")
     return p
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command-line entry for background runs (``nohup … &``)."""
+    """Run one training job; a user error (bad value, missing file) exits 1 with one line."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    if args.what == "vae":
-        cfg = VAETrainConfig(**{f.name: getattr(args, f.name) for f in fields(VAETrainConfig)})
-        train_vae(cfg, resume=not args.no_resume, progress=True)
-        return
-    if args.what == "vae-export":
-        log.info("exported: %s", export_vae(args.run, args.out))
-        return
-    torch.set_num_threads(getattr(args, "threads", 2))
-    if args.what == "bank":
-        from longcut.models.vae import load_vae
-
-        if not 0 <= args.seed0 < EVAL_SEED0 - args.scenes * 2:
-            raise SystemExit(f"--seed0 must leave the held-out seeds (from {EVAL_SEED0}) alone")
-        vae = load_vae(args.vae or None)
-        bank = build_bank(vae, args.scenes, args.clip_latents, args.variants, seed0=args.seed0, one_object=args.one_object)
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        bank.save(Path(args.out))
-        log.info("bank %s: latents %s, %d captions", args.out, tuple(bank.latents.shape), bank.text.shape[0])
-    elif args.what == "bank-merge":
-        bank = LatentBank.concat([LatentBank.load(Path(p)) for p in args.shards])
-        bank.save(Path(args.out))
-        log.info("bank %s: latents %s from %d shards", args.out, tuple(bank.latents.shape), len(args.shards))
-    elif args.what == "train":
-        from longcut.models.vae import load_vae
-
-        tc = DiTTrainConfig(**{f.name: getattr(args, f.name) for f in fields(DiTTrainConfig)})
-        train_dit(tc, vae=load_vae(args.vae or None) if tc.eval_every else None, resume=not args.no_resume)
-    else:
-        log.info("exported: %s", export_dit(args.run, args.out, final=args.final))
+    if args.what.startswith("dit"):
+        torch.set_num_threads(getattr(args, "threads", 2))
+    try:
+        if args.what == "vae":
+            cfg = VAETrainConfig(**{f.name: getattr(args, f.name) for f in fields(VAETrainConfig)})
+            train_vae(cfg, resume=not args.no_resume, progress=True)
+        elif args.what == "vae-export":
+            log.info("exported: %s", export_vae(args.run, args.out))
+        elif args.what == "dit-bank":
+            make_bank(args.out, args.scenes, args.clip_latents, args.variants, vae=args.vae,
+                      one_object=args.one_object, seed0=args.seed0, threads=args.threads)
+        elif args.what == "dit-bank-merge":
+            merge_banks(args.out, args.shards)
+        elif args.what == "dit":
+            tc = DiTTrainConfig(**{f.name: getattr(args, f.name) for f in fields(DiTTrainConfig)})
+            run_dit(tc, vae=args.vae, resume=not args.no_resume)
+        else:
+            log.info("exported: %s", export_dit(args.run, args.out, final=args.final))
+    except LongcutError as err:
+        raise SystemExit(f"error: {err}") from None

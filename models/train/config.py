@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from longcut.errors import InputError
+
 
 @dataclass
 class VAETrainConfig:
@@ -78,3 +80,27 @@ class DiTTrainConfig:
     seed: int = 0
     threads: int = 1  # one thread is far faster than two on a busy 2-core machine
     init: str = ""  # start a new run from these DiT weights (e.g. the shipped in-training ones)
+
+
+def _check_common(steps: int, batch: int, lr: float, threads: int) -> None:
+    for name, value in (("steps", steps), ("batch", batch), ("threads", threads)):
+        if value < 1:
+            raise InputError(f"{name} must be at least 1; got {value}")
+    if not lr > 0:
+        raise InputError(f"lr must be positive; got {lr}")
+
+
+def check_vae_config(cfg: VAETrainConfig) -> None:
+    """Refuse settings a VAE run cannot start with, quoting the bad value."""
+    _check_common(cfg.steps, cfg.batch, cfg.lr, cfg.threads)
+    if cfg.eval_every < 1:
+        raise InputError(f"eval_every must be at least 1; got {cfg.eval_every}")
+    if cfg.data not in ("world", "synthetic"):
+        raise InputError(f"data must be 'world' or 'synthetic'; got {cfg.data!r}")
+
+
+def check_dit_config(tc: DiTTrainConfig) -> None:
+    """Refuse settings a DiT run cannot start with, quoting the bad value (``eval_every`` 0 = never)."""
+    _check_common(tc.steps, tc.batch, tc.lr, tc.threads)
+    if tc.eval_every < 0:
+        raise InputError(f"eval_every must be 0 (never) or more; got {tc.eval_every}")

@@ -3,9 +3,9 @@
 Every ``eval_every`` steps the EMA model runs the adherence check
 (``check.py``); checkpoints every ``ckpt_every_s`` seconds and at the end.
 
-    python -m longcut.models.train bank --out runs/dit_bank.pt      # once per VAE
-    python -m longcut.models.train train --out runs/dit --steps 8000
-    python -m longcut.models.train export --run runs/dit --out models/weights/dit
+    python -m longcut.models.train dit-bank --out runs/dit_bank.pt      # once per VAE
+    python -m longcut.models.train dit --out runs/dit --steps 8000
+    python -m longcut.models.train dit-export --run runs/dit --out models/weights/dit
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from longcut.models.train.common import (
     run_progress,
     save_checkpoint,
 )
-from longcut.models.train.config import DiTTrainConfig
+from longcut.models.train.config import DiTTrainConfig, check_dit_config
 from longcut.models.train.export import trained_steps
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ def train_dit(tc: DiTTrainConfig, bank: LatentBank | None = None, vae=None, resu
     """
     from tqdm import tqdm
 
+    check_dit_config(tc)
     torch.set_num_threads(tc.threads)
     run = RunDir(tc.out)
     state = load_checkpoint(run.ckpt) if resume else None
@@ -71,7 +72,7 @@ def train_dit(tc: DiTTrainConfig, bank: LatentBank | None = None, vae=None, resu
     if bank is None:
         bank_path = Path(tc.bank) if tc.bank else Path(tc.out).parent / "dit_bank.pt"
         if not bank_path.is_file():
-            raise InputError(f"latent bank {bank_path} not found; build it with `python -m longcut.models.train_dit bank`")
+            raise InputError(f"latent bank {bank_path} not found; build it with `python -m longcut.models.train dit-bank`")
         bank = LatentBank.load(bank_path)
     cfg = DiTConfig(**state["dit_config"]) if state is not None else dit_config(tc.preset, latent_channels=bank.latents.shape[1], latent_size=bank.latents.shape[-1])
     model = DiT(cfg)

@@ -35,6 +35,8 @@ def export_vae(run_dir: str | Path, out: str | Path, stats_clips: int = 64) -> d
     from longcut.models.vae import load_vae
 
     run_dir = Path(run_dir)
+    if not (run_dir / "best.safetensors").is_file():
+        raise InputError(f"no best weights in {run_dir}; train first (python -m longcut.models.train vae --out {run_dir})")
     model = load_vae(run_dir / "best")
     state = load_checkpoint(run_dir / "ckpt.pt") or {}
     data = state.get("train_config", {}).get("data", "world")
@@ -73,7 +75,7 @@ def export_dit(run_dir: str | Path, out: str | Path, final: bool = False) -> dic
     """
     state = load_checkpoint(Path(run_dir) / "ckpt.pt")
     if state is None:
-        raise InputError(f"no checkpoint in {run_dir}")
+        raise InputError(f"no checkpoint in {run_dir}; train first (python -m longcut.models.train dit --out {run_dir})")
     model = DiT(DiTConfig(**state["dit_config"]))
     model.load_state_dict(state["ema"])
     total = state.get("step0", 0) + state["step"]
@@ -115,16 +117,16 @@ def write_card(run_dir: Path, card: Path, state: dict, info: dict) -> None:
         f"patch {cfg['patch']}×{cfg['patch']} over {cfg['latent_channels']}×{cfg['latent_size']}×{cfg['latent_size']} latents; "
         f"history packing {cfg['pack_full']} full + {cfg['pack_half']} at 2× + {cfg['pack_quarter']} at 4× latent frames + anchor.",
         "",
-        "Commands (`train` resumes from its run folder's checkpoint; a later session, without",
+        "Commands (`dit` resumes from its run folder's checkpoint; a later session, without",
         "that folder, continues from these weights with `--init models/weights/dit`):",
         "",
         "```",
-        f"python -m longcut.models.train_dit bank --out {bank} --scenes {_bank_scenes(bank)} --clip-latents 21",
-        f"python -m longcut.models.train_dit train --out {tc['out']} --steps {tc['steps']} --lr {tc['lr']} --batch {tc['batch']} --seed {tc['seed']}"
+        f"python -m longcut.models.train dit-bank --out {bank} --scenes {_bank_scenes(bank)} --clip-latents 21",
+        f"python -m longcut.models.train dit --out {tc['out']} --steps {tc['steps']} --lr {tc['lr']} --batch {tc['batch']} --seed {tc['seed']}"
         f" --warmup {tc['warmup']} --max-minutes {tc['max_minutes']:g} --object-weight {tc.get('object_weight', 0.0):g}"
         f" --t-shift {tc.get('t_shift', 1.0):g} --threads {tc['threads']} --eval-every {tc['eval_every']} --eval-prompts {tc['eval_prompts']}"
         + (f" --init {tc['init']}" if tc.get("init") else ""),
-        f"python -m longcut.models.train_dit export --run {tc['out']} --out models/weights/dit",
+        f"python -m longcut.models.train dit-export --run {tc['out']} --out models/weights/dit",
         "```",
         "",
         f"Training config: `{json.dumps(tc)}`",

@@ -28,7 +28,7 @@ from longcut.models.train.common import (
     run_progress,
     save_checkpoint,
 )
-from longcut.models.train.config import VAETrainConfig
+from longcut.models.train.config import VAETrainConfig, check_vae_config
 from longcut.models.vae import VideoVAE, bcthw_to_frames, frames_to_bcthw, save_vae, vae_config
 
 log = logging.getLogger(__name__)
@@ -178,6 +178,7 @@ def train_vae(
     Checkpoints every ``ckpt_every_s`` seconds, at every eval that improves the
     held-out PSNR (``best.safetensors``), and at the end.
     """
+    check_vae_config(cfg)
     threads = torch.get_num_threads()
     torch.set_num_threads(cfg.threads)
     run = RunDir(cfg.out)
