@@ -29,8 +29,8 @@ def _tiny(weights: Path | None) -> VideoModel:
 
 def _wan(preset: str) -> Callable[[Path | None], VideoModel]:
     def load(weights: Path | None) -> VideoModel:
-        from longcut.models.backends.diffusers.common import default_weights_dir
         from longcut.models.backends.diffusers.wan import WanVideoModel
+        from longcut.models.backends.diffusers.weights import default_weights_dir
 
         return WanVideoModel(weights or default_weights_dir(preset), preset)
 
@@ -38,8 +38,8 @@ def _wan(preset: str) -> Callable[[Path | None], VideoModel]:
 
 
 def _ltx(weights: Path | None) -> VideoModel:
-    from longcut.models.backends.diffusers.common import default_weights_dir
     from longcut.models.backends.diffusers.ltx import LtxVideoModel
+    from longcut.models.backends.diffusers.weights import default_weights_dir
 
     return LtxVideoModel(weights or default_weights_dir("ltx"))
 

@@ -256,7 +256,7 @@ def test_through_the_agent_with_a_reference(vace, tmp_path, monkeypatch):
 
 
 def test_runtime_options_are_validated_and_read_from_the_environment(monkeypatch, t2v_dir):
-    from longcut.models.backends.diffusers.common import RuntimeOptions
+    from longcut.models.backends.diffusers.runtime import RuntimeOptions
     from longcut.models.backends.diffusers.wan import WanVideoModel
 
     with pytest.raises(InputError, match="dtype must be one of float32, bfloat16, float16, got 'int8'"):

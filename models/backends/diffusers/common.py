@@ -1,11 +1,8 @@
-"""What the diffusers backends (``wan``, ``ltx``) share: weights, devices, windows.
+"""What the diffusers backends (``wan``, ``ltx``) share: the window loop, frames in and out, the doctor line.
 
-A diffusers backend reads open weights from a local folder in diffusers layout
-(``model_index.json`` + one sub-folder per component, as ``save_pretrained``
-writes it and as the published "-Diffusers" repos ship it). Nothing here ever
-reaches the model hub: pipelines load with ``local_files_only=True``, and a
-missing or incomplete folder is a ``LongcutError`` that names the files
-expected and where to get them.
+The weights folder (what it must hold, its settings, its id) is
+``weights.py``; the device, dtype, offload and offline loading are
+``runtime.py``.
 
 A long shot is made of *windows*: one pipeline call each. ``WindowedDiffusersModel``
 runs the window loop the way the tiny backend runs its chunk loop, and each
@@ -23,10 +20,7 @@ context covers the seam; the frames of the prefix are dropped.
 from __future__ import annotations
 
 import abc
-import hashlib
 import importlib.util
-import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,229 +28,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from longcut.errors import InputError, LongcutError
+from longcut.errors import InputError
 from longcut.models.backends import base  # the shared seed and chunk-plan rules
 from longcut.models.backends.base import Chunk, ClipRequest, History, ModelInfo, StepCallback
-
-OFFLOAD_MODES = ("auto", "none", "model", "sequential")
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-_SMALL_JSON = 4 * 2**20  # configs and indices are hashed whole; bigger files by size
-
-
-# -- weights folders ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WeightsSpec:
-    """What a backend's weights folder must hold, and where the user gets it."""
-
-    pipelines: tuple[str, ...]  # accepted ``_class_name`` values of model_index.json
-    repo: str  # the Hugging Face repo that ships this layout
-    models: tuple[str, ...] = ("transformer", "vae", "text_encoder")
-    extras: tuple[tuple[str, str], ...] = (("tokenizer", "tokenizer_config.json"),
-                                           ("scheduler", "scheduler_config.json"))
-
-
-def default_weights_dir(name: str) -> Path:
-    """Where ``--model NAME`` looks without ``--weights``: ``$LONGCUT_HOME/weights/NAME``."""
-    home = Path(os.environ.get("LONGCUT_HOME") or Path.home() / ".longcut").expanduser()
-    return home / "weights" / name
-
-
-def missing_weight_files(folder: Path, spec: WeightsSpec) -> list[str]:
-    """Files (relative to ``folder``) that a complete folder has and this one lacks."""
-    folder = Path(folder)
-    missing = [] if (folder / "model_index.json").is_file() else ["model_index.json"]
-    for comp in spec.models:
-        if not (folder / comp / "config.json").is_file():
-            missing.append(f"{comp}/config.json")
-        index = sorted((folder / comp).glob("*.safetensors.index.json")) if (folder / comp).is_dir() else []
-        if index:
-            try:
-                shards = set(json.loads(index[0].read_text())["weight_map"].values())
-            except (OSError, ValueError, KeyError) as err:
-                missing.append(f"{comp}/{index[0].name} (unreadable: {err})")
-                continue
-            missing += [f"{comp}/{s}" for s in sorted(shards) if not (folder / comp / s).is_file()]
-        elif not (folder / comp).is_dir() or not any((folder / comp).glob("*.safetensors")):
-            missing.append(f"{comp}/*.safetensors")
-    missing += [f"{comp}/{name}" for comp, name in spec.extras if not (folder / comp / name).is_file()]
-    return missing
-
-
-def check_weights_folder(folder: Path, spec: WeightsSpec, model: str) -> None:
-    """Refuse a missing, incomplete or wrong weights folder with a message that says how to fix it."""
-    folder = Path(folder)
-    get = (f"download it where there is network with `huggingface-cli download {spec.repo} --local-dir {folder}` "
-           f"(https://huggingface.co/{spec.repo}) and pass --weights {folder}")
-    if not folder.is_dir():
-        raise LongcutError(f"weights folder {str(folder)!r} for {model} does not exist; {get}")
-    missing = missing_weight_files(folder, spec)
-    if missing:
-        raise LongcutError(f"weights folder {str(folder)!r} for {model} is incomplete: missing {', '.join(missing)}. "
-                           f"A diffusers-layout folder is expected; {get}")
-    try:
-        cls = json.loads((folder / "model_index.json").read_text()).get("_class_name")
-    except (OSError, ValueError) as err:
-        raise LongcutError(f"{str(folder / 'model_index.json')!r} is not readable JSON: {err}") from err
-    if cls not in spec.pipelines:
-        raise LongcutError(f"weights folder {str(folder)!r} holds a {cls!r}; {model} needs one of "
-                           f"{', '.join(spec.pipelines)} ({spec.repo})")
-
-
-SETTINGS_FILE = "longcut.json"
-SETTING_TYPES = {"width": int, "height": int, "window_frames": int, "keep": int, "steps": int, "guidance": float,
-                 "negative_prompt": str}
-
-
-def folder_settings(folder: Path) -> dict:
-    """Optional backend settings saved with the weights (``longcut.json``): size, window, steps.
-
-    Explicit constructor arguments win over these, and these over the preset's
-    defaults. The file is part of ``weights_id``, so changing it changes every
-    shot cache key, as it changes every shot.
-    """
-    path = Path(folder) / SETTINGS_FILE
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise LongcutError(f"{str(path)!r} is not readable JSON: {err}") from err
-    if not isinstance(data, dict):
-        raise LongcutError(f"{str(path)!r} must hold a JSON object, got {type(data).__name__}")
-    for key, value in data.items():
-        kind = SETTING_TYPES.get(key)
-        if kind is None:
-            raise LongcutError(f"{str(path)!r}: unknown setting {key!r}; allowed: {', '.join(SETTING_TYPES)}")
-        ok = isinstance(value, (int, float) if kind is float else kind) and not isinstance(value, bool)
-        if not ok:
-            raise LongcutError(f"{str(path)!r}: {key} must be a {kind.__name__}, got {value!r}")
-    return data
-
-
-def pick(given, settings: dict, key: str, default):
-    """An explicit argument, else the folder's setting, else the preset's default."""
-    return given if given is not None else settings.get(key, default)
-
-
-def weights_id(folder: Path) -> str:
-    """A cheap hash of a weights folder: configs and indices by content, weight files by name and size."""
-    h = hashlib.sha256()
-    folder = Path(folder)
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        rel = path.relative_to(folder).as_posix()
-        if rel.startswith("."):
-            continue
-        size = path.stat().st_size
-        h.update(f"{rel}:{size}\n".encode())
-        if path.suffix == ".json" and size <= _SMALL_JSON:
-            h.update(path.read_bytes())
-    return h.hexdigest()[:16]
-
-
-# -- devices ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RuntimeOptions:
-    """Where and how a pipeline runs. ``None`` means the per-device default.
-
-    Defaults: CUDA when available, in bfloat16, with VAE tiling and slicing;
-    ``offload="auto"`` moves the whole pipeline to the GPU when it fits in the
-    free memory and uses model CPU offload otherwise. On CPU: float32, no
-    offload, no tiling. ``from_env`` reads ``LONGCUT_DEVICE``, ``LONGCUT_DTYPE``,
-    ``LONGCUT_OFFLOAD`` and ``LONGCUT_VAE_TILING`` (the CLI and the API use it).
-    """
-
-    device: str | None = None
-    dtype: str | None = None
-    offload: str = "auto"
-    vae_tiling: bool | None = None
-
-    def __post_init__(self) -> None:
-        if self.dtype is not None and self.dtype not in DTYPES:
-            raise InputError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
-        if self.offload not in OFFLOAD_MODES:
-            raise InputError(f"offload must be one of {', '.join(OFFLOAD_MODES)}, got {self.offload!r}")
-        if self.device is not None and not (self.device == "cpu" or self.device.startswith("cuda")):
-            raise InputError(f"device must be 'cpu' or 'cuda[:N]', got {self.device!r}")
-
-    @classmethod
-    def from_env(cls) -> RuntimeOptions:
-        """Options from ``LONGCUT_*`` environment variables (unset: defaults)."""
-        tiling = os.environ.get("LONGCUT_VAE_TILING")
-        return cls(device=os.environ.get("LONGCUT_DEVICE") or None, dtype=os.environ.get("LONGCUT_DTYPE") or None,
-                   offload=os.environ.get("LONGCUT_OFFLOAD") or "auto",
-                   vae_tiling=None if tiling is None else tiling.lower() in ("1", "true", "yes", "on"))
-
-    def resolved_device(self) -> str:
-        """The device name to run on."""
-        if self.device is not None:
-            if self.device.startswith("cuda") and not torch.cuda.is_available():
-                raise LongcutError(f"device {self.device!r} asked for, but torch sees no CUDA GPU ({torch.__version__})")
-            return self.device
-        return "cuda" if torch.cuda.is_available() else "cpu"
-
-    def resolved_dtype(self) -> torch.dtype:
-        """bfloat16 on CUDA, float32 on CPU, unless set."""
-        if self.dtype is not None:
-            return DTYPES[self.dtype]
-        return torch.bfloat16 if self.resolved_device().startswith("cuda") else torch.float32
-
-
-def free_gpu_gib(device: str | None = None) -> float | None:
-    """Free memory of a CUDA device (default: the current one) in GiB; None without CUDA."""
-    if not torch.cuda.is_available():
-        return None
-    free, _total = torch.cuda.mem_get_info(device)
-    return free / 2**30
-
-
-def load_pipeline(pipeline_cls, folder: Path, spec: WeightsSpec, model: str, runtime: RuntimeOptions,
-                  need_gib: float, fp32_vae_cls=None):
-    """Check ``folder``, load ``pipeline_cls`` from it offline, and place it per ``runtime``."""
-    check_weights_folder(folder, spec, model)
-    if importlib.util.find_spec("accelerate") is None:
-        raise LongcutError(f"{model} needs the package 'accelerate' to load its weights: pip install accelerate")
-    device, dtype = runtime.resolved_device(), runtime.resolved_dtype()
-    kwargs = {}
-    try:
-        if fp32_vae_cls is not None and dtype != torch.float32:  # e.g. the Wan VAE: published and advised in fp32
-            kwargs["vae"] = fp32_vae_cls.from_pretrained(folder / "vae", dtype=torch.float32, local_files_only=True)
-        pipe = pipeline_cls.from_pretrained(folder, dtype=dtype, local_files_only=True, **kwargs)
-    except (OSError, ValueError) as err:
-        raise LongcutError(f"could not load {model} from {str(folder)!r}: {err}") from err
-    for part in ("transformer", "vae", "text_encoder"):
-        module = getattr(pipe, part, None)
-        if module is not None:
-            module.eval()  # dropout off: seeded runs repeat
-    pipe.set_progress_bar_config(disable=True)
-    _place(pipe, device, runtime.offload, need_gib)
-    tiling = runtime.vae_tiling if runtime.vae_tiling is not None else device.startswith("cuda")
-    if tiling:
-        for method in ("enable_tiling", "enable_slicing"):
-            if hasattr(pipe.vae, method):
-                getattr(pipe.vae, method)()
-    return pipe
-
-
-def _place(pipe, device: str, offload: str, need_gib: float) -> None:
-    if device == "cpu":
-        if offload in ("model", "sequential"):
-            raise InputError(f"offload {offload!r} needs a CUDA device; this run is on the CPU")
-        pipe.to("cpu")
-        return
-    if offload == "auto":
-        free = free_gpu_gib(device)
-        offload = "model" if free is not None and free < need_gib else "none"
-    if offload == "model":
-        pipe.enable_model_cpu_offload(device=device)
-    elif offload == "sequential":
-        pipe.enable_sequential_cpu_offload(device=device)
-    else:
-        pipe.to(device)
-
+from longcut.models.backends.diffusers.runtime import RuntimeOptions, free_gpu_gib
+from longcut.models.backends.diffusers.weights import (
+    default_weights_dir,
+    missing_weight_files,
+    weights_id,
+)
 
 # -- windows -----------------------------------------------------------------------
 

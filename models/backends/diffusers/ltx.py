@@ -38,18 +38,15 @@ from longcut.errors import InputError
 from longcut.models.backends.base import StepCallback
 from longcut.models.backends.diffusers.common import (
     PinPrefix,
-    RuntimeOptions,
-    WeightsSpec,
     Window,
     WindowedDiffusersModel,
     check_size,
     fit_image,
-    folder_settings,
-    load_pipeline,
-    pick,
     to_uint8_frames,
     window_latents_for,
 )
+from longcut.models.backends.diffusers.runtime import RuntimeOptions, load_pipeline
+from longcut.models.backends.diffusers.weights import WeightsSpec, folder_settings, pick
 
 FPS = 24  # LTX-Video's native frame rate (also given to the model as frame_rate)
 WINDOW_FRAMES = 161  # 21 latent frames at 8× time compression

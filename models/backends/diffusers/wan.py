@@ -49,18 +49,15 @@ from longcut.errors import InputError
 from longcut.models.backends.base import StepCallback
 from longcut.models.backends.diffusers.common import (
     PinPrefix,
-    RuntimeOptions,
-    WeightsSpec,
     Window,
     WindowedDiffusersModel,
     check_size,
     fit_image,
-    folder_settings,
-    load_pipeline,
-    pick,
     to_uint8_frames,
     window_latents_for,
 )
+from longcut.models.backends.diffusers.runtime import RuntimeOptions, load_pipeline
+from longcut.models.backends.diffusers.weights import WeightsSpec, folder_settings, pick
 
 FPS = 16  # Wan2.1's native frame rate
 WINDOW_FRAMES = 81  # Wan2.1's native clip length (21 latent frames)
