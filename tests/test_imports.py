@@ -63,6 +63,12 @@ def test_every_module_imports_first_in_a_fresh_interpreter():
     assert {
         "longcut.models.world.scene",
         "longcut.models.backends.diffusers.wan",
+        "longcut.models.backends.diffusers.weights",
+        "longcut.models.backends.diffusers.runtime",
+        "longcut.models.vae_blocks",
+        "longcut.models.dit_blocks",
+        *(f"longcut.models.train.{m}" for m in
+          ("common", "config", "clips", "vae", "bank", "batches", "check", "dit", "export", "cli")),
         "longcut.limits",
     } <= set(names)
     out = subprocess.run(
