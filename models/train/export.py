@@ -8,6 +8,7 @@ status) and a model card written from the run's checkpoint and metrics.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from longcut.errors import InputError
 from longcut.models.dit import DiT, DiTConfig, save_dit
 from longcut.models.train.clips import render_world_clip, synthetic_clips
 from longcut.models.train.common import load_checkpoint
+from longcut.models.train.config import DiTTrainConfig
 from longcut.models.vae import VideoVAE, bcthw_to_frames, frames_to_bcthw, save_vae
 
 
@@ -90,11 +92,27 @@ def export_dit(run_dir: str | Path, out: str | Path, final: bool = False) -> dic
 CARD_MARKER = "<!-- written by hand below this line; export keeps it -->"
 
 
-def _bank_scenes(path: Path) -> int | str:
-    """Scenes in a latent bank file ('?' when it is gone)."""
+def _bank_size(path: Path) -> tuple[int | str, int | str]:
+    """Scenes and latent frames per clip of a latent bank file ('?' when it is gone)."""
     if not path.is_file():
-        return "?"
-    return int(torch.load(path, weights_only=True, mmap=True)["latents"].shape[0])
+        return "?", "?"
+    n, _c, t, _h, _w = torch.load(path, weights_only=True, mmap=True)["latents"].shape
+    return int(n), int(t)
+
+
+# the settings the card's ``dit`` line always spells out; any other is added when it is off its default
+_CARD_FLAGS = ("out", "steps", "lr", "batch", "seed", "warmup", "max_minutes", "object_weight", "t_shift", "threads",
+               "eval_every", "eval_prompts", "init")
+
+
+def _other_flags(tc: dict) -> str:
+    """Flags for the run's remaining settings that differ from ``DiTTrainConfig``'s defaults, so the line repeats the run."""
+    defaults = asdict(DiTTrainConfig())
+    return "".join(
+        f" --{k.replace('_', '-')} {v:g}" if isinstance(v, float) else f" --{k.replace('_', '-')} {v}"
+        for k, v in tc.items()
+        if k in defaults and k not in _CARD_FLAGS and v != defaults[k]
+    )
 
 
 def write_card(run_dir: Path, card: Path, state: dict, info: dict) -> None:
@@ -106,6 +124,7 @@ def write_card(run_dir: Path, card: Path, state: dict, info: dict) -> None:
     tc, cfg = state["train_config"], state["dit_config"]
     bank = Path(tc.get("bank") or Path(run_dir).parent / "dit_bank.pt")  # train's default: beside the run
     n_params = sum(v.numel() for k, v in state["ema"].items())
+    scenes, clip_latents = _bank_size(bank)
     lines = [
         "# Tiny DiT — model card",
         "",
@@ -121,11 +140,11 @@ def write_card(run_dir: Path, card: Path, state: dict, info: dict) -> None:
         "that folder, continues from these weights with `--init models/weights/dit`):",
         "",
         "```",
-        f"python -m longcut.models.train dit-bank --out {bank} --scenes {_bank_scenes(bank)} --clip-latents 21",
+        f"python -m longcut.models.train dit-bank --out {bank} --scenes {scenes} --clip-latents {clip_latents}",
         f"python -m longcut.models.train dit --out {tc['out']} --steps {tc['steps']} --lr {tc['lr']} --batch {tc['batch']} --seed {tc['seed']}"
         f" --warmup {tc['warmup']} --max-minutes {tc['max_minutes']:g} --object-weight {tc.get('object_weight', 0.0):g}"
         f" --t-shift {tc.get('t_shift', 1.0):g} --threads {tc['threads']} --eval-every {tc['eval_every']} --eval-prompts {tc['eval_prompts']}"
-        + (f" --init {tc['init']}" if tc.get("init") else ""),
+        + (f" --init {tc['init']}" if tc.get("init") else "") + _other_flags(tc),
         f"python -m longcut.models.train dit-export --run {tc['out']} --out models/weights/dit",
         "```",
         "",

@@ -36,3 +36,24 @@ def test_a_bad_value_exits_with_one_line(tmp_path):
     with pytest.raises(SystemExit, match="lr must be positive"):
         main(["dit", "--out", str(tmp_path / "run"), "--lr", "0"])
     assert not (tmp_path / "run").exists()
+
+
+def test_the_card_of_an_export_records_a_dit_line_that_repeats_the_run(tmp_path):
+    from dataclasses import asdict, fields
+
+    from longcut.models.train.bank import random_bank
+    from longcut.models.train.config import DiTTrainConfig
+    from longcut.models.train.dit import train_dit
+    from longcut.models.train.export import export_dit
+
+    bank = random_bank(8, 4, 8)
+    bank.save(tmp_path / "bank.pt")
+    tc = DiTTrainConfig(preset="micro", out=str(tmp_path / "run"), bank=str(tmp_path / "bank.pt"), steps=2, batch=2,
+                        eval_every=0, ckpt_every_s=1e9, ema=0.99, p_first=0.5, chunk_latents=3)
+    train_dit(tc, progress=False)
+    export_dit(tmp_path / "run", tmp_path / "w" / "dit")
+    lines = [shlex.split(line)[3:] for line in (tmp_path / "w" / "DIT_CARD.md").read_text().splitlines()
+             if line.startswith("python -m longcut.models.train ")]
+    assert lines[0][:1] == ["dit-bank"] and "--clip-latents" in lines[0] and lines[0][-1] == "8"
+    args = _parser().parse_args(lines[1])
+    assert asdict(DiTTrainConfig(**{f.name: getattr(args, f.name) for f in fields(DiTTrainConfig)})) == asdict(tc)
