@@ -87,6 +87,20 @@ def run_progress(step: int, steps: int, warmup: int, wall_s: float, max_minutes:
     return max(by_steps, by_time)
 
 
+def set_scheduled_lr(opt: torch.optim.Optimizer, step: int, wall_s: float, cfg) -> float:
+    """Set every param group's lr to ``cosine_lr`` at this step of the run ``cfg`` describes; returns it.
+
+    ``cfg`` is a train config (``steps``, ``warmup``, ``lr``, ``lr_floor``,
+    ``max_minutes``): the schedule anneals by steps or by wall time, whichever
+    runs out first (``run_progress``).
+    """
+    progress = run_progress(step, cfg.steps, cfg.warmup, wall_s, cfg.max_minutes)
+    lr = cosine_lr(step, cfg.lr, cfg.warmup, progress, cfg.lr_floor)
+    for group in opt.param_groups:
+        group["lr"] = lr
+    return lr
+
+
 class EMA:
     """Exponential moving average of a model's weights (warmed up: short runs still track)."""
 

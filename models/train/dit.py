@@ -28,10 +28,9 @@ from longcut.models.train.check import adherence_check, eval_scenes
 from longcut.models.train.common import (
     EMA,
     RunDir,
-    cosine_lr,
     load_checkpoint,
-    run_progress,
     save_checkpoint,
+    set_scheduled_lr,
 )
 from longcut.models.train.config import DiTTrainConfig, check_dit_config
 from longcut.models.train.export import trained_steps
@@ -130,10 +129,7 @@ def train_dit(tc: DiTTrainConfig, bank: LatentBank | None = None, vae=None, resu
             log.info("time limit %.1f min reached at step %d", tc.max_minutes, step)
             break
         t0 = time.monotonic()
-        progress = run_progress(step, tc.steps, tc.warmup, wall, tc.max_minutes)  # by steps or by time
-        lr = cosine_lr(step, tc.lr, tc.warmup, progress, tc.lr_floor)
-        for group in opt.param_groups:
-            group["lr"] = lr
+        lr = set_scheduled_lr(opt, step, wall, tc)  # by steps or by time
         x0, cond, weight = sample_batch(bank, tc, cfg, rng, g)
         loss, grad_norm = train_step(model, opt, x0, cond, g, weight, tc.t_shift)
         ema.update(model, step)

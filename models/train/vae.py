@@ -23,10 +23,9 @@ from longcut.models.train.clips import ClipCache, render_world_clip, synthetic_c
 from longcut.models.train.common import (
     EVAL_SEED0,
     RunDir,
-    cosine_lr,
     load_checkpoint,
-    run_progress,
     save_checkpoint,
+    set_scheduled_lr,
 )
 from longcut.models.train.config import VAETrainConfig, check_vae_config
 from longcut.models.vae import VideoVAE, bcthw_to_frames, frames_to_bcthw, save_vae, vae_config
@@ -247,10 +246,7 @@ def _train_vae(
             log.info("time limit %.1f min reached at step %d", cfg.max_minutes, step)
             break
         t0 = time.monotonic()
-        progress = run_progress(step, cfg.steps, cfg.warmup, wall, cfg.max_minutes)
-        lr = cosine_lr(step, cfg.lr, cfg.warmup, progress, cfg.lr_floor)
-        for group in opt.param_groups:
-            group["lr"] = lr
+        lr = set_scheduled_lr(opt, step, wall, cfg)
         loss, parts = vae_loss(model, sample(), cfg)
         opt.zero_grad(set_to_none=True)
         loss.backward()
