@@ -59,7 +59,7 @@ class LatentBank:
 
     @classmethod
     def concat(cls, banks: list[LatentBank]) -> LatentBank:
-        """One bank from shards built side by side (``bank --seed0``): clips in order, captions re-indexed.
+        """One bank from shards built side by side (``dit-bank --seed0``): clips in order, captions re-indexed.
 
         A caption two shards share is kept twice; the states are the same, so
         only memory is spent.
