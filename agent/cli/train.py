@@ -125,8 +125,9 @@ def train_dit_command(
     from longcut.models.train.config import DiTTrainConfig
 
     tc = DiTTrainConfig(preset=preset, out=str(out), bank=str(bank or ""), steps=steps, batch=batch, lr=lr,
-                        max_minutes=max_minutes, eval_every=eval_every, threads=threads, seed=seed, init=init)
-    run_dit(tc, vae=vae or "", resume=resume)
+                        max_minutes=max_minutes, eval_every=eval_every, threads=threads, seed=seed, init=init,
+                        vae=str(vae or ""))
+    run_dit(tc, resume=resume)
     console.print(f"[green]done:[/] {out}")
 
 

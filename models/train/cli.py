@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Collection
 from dataclasses import fields
 from pathlib import Path
 
@@ -25,29 +26,48 @@ import torch
 from longcut.errors import LongcutError
 from longcut.models.dit import DiT
 from longcut.models.train.bank import make_bank, merge_banks
-from longcut.models.train.config import DiTTrainConfig, VAETrainConfig
-from longcut.models.train.dit import train_dit
+from longcut.models.train.common import load_checkpoint
+from longcut.models.train.config import DiTTrainConfig, VAETrainConfig, check_dit_config
+from longcut.models.train.dit import resumed_config, train_dit
 from longcut.models.train.export import export_dit, export_vae
 from longcut.models.train.vae import train_vae
 
 log = logging.getLogger(__name__)
 
 
-def run_dit(tc: DiTTrainConfig, vae: str | Path = "", resume: bool = True, progress: bool = True) -> DiT:
-    """``train_dit`` on the bank ``tc.bank`` names, with the VAE for the adherence check loaded from ``vae`` ('' = shipped) when the run checks."""
+def run_dit(tc: DiTTrainConfig, resume: bool = True, progress: bool = True, given: Collection[str] | None = None) -> DiT:
+    """``train_dit`` on the bank ``tc.bank`` names, with the run's VAE (``tc.vae``, '' = shipped) for the adherence check when the run checks.
+
+    On resume the run's saved settings decide (``resumed_config``), so the VAE
+    is the one the run was started with unless the command names another.
+    """
     from longcut.models.vae import load_vae
 
-    return train_dit(tc, vae=load_vae(vae or None) if tc.eval_every else None, resume=resume, progress=progress)
+    check_dit_config(tc)
+    state = load_checkpoint(Path(tc.out) / "ckpt.pt") if resume else None
+    settled = resumed_config(tc, state["train_config"] if state is not None else None, given)
+    vae = load_vae(settled.vae or None) if settled.eval_every else None
+    return train_dit(tc, vae=vae, resume=resume, progress=progress, given=given)
 
 
 def _config_flags(parser: argparse.ArgumentParser, config: type) -> None:
-    """One ``--flag`` per field of a train config dataclass (booleans as ``--x/--no-x``)."""
+    """One ``--flag`` per field of a train config dataclass (booleans as ``--x/--no-x``).
+
+    Unset flags stay out of the parsed namespace (``config_from_args``), so a
+    resumed run can tell what the command line spelt out from a default.
+    """
     for f in fields(config):
         flag = f"--{f.name.replace('_', '-')}"
         if isinstance(f.default, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS)
         else:
-            parser.add_argument(flag, type=type(f.default), default=f.default)
+            parser.add_argument(flag, type=type(f.default), default=argparse.SUPPRESS)
+
+
+def config_from_args(args: argparse.Namespace, config: type):
+    """The train config the parsed flags describe (defaults for the rest), and the names the flags set."""
+    given = {f.name for f in fields(config)} & set(vars(args))
+    return config(**{name: getattr(args, name) for name in given}), given
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,7 +94,6 @@ def _parser() -> argparse.ArgumentParser:
     dit = sub.add_parser("dit", help="train the DiT (resumes from <out>/ckpt.pt)")
     _config_flags(dit, DiTTrainConfig)
     dit.add_argument("--no-resume", action="store_true")
-    dit.add_argument("--vae", default="", help="VAE for the adherence check (default: shipped)")
     dit_export = sub.add_parser("dit-export", help="ship a DiT run's EMA weights")
     dit_export.add_argument("--final", action="store_true", help="mark the weights finished (tests then use them)")
     dit_export.add_argument("--run", default="runs/dit")
@@ -87,10 +106,10 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.what.startswith("dit"):
-        torch.set_num_threads(getattr(args, "threads", 2))
+        torch.set_num_threads(getattr(args, "threads", 2 if args.what == "dit-bank" else DiTTrainConfig.threads))
     try:
         if args.what == "vae":
-            cfg = VAETrainConfig(**{f.name: getattr(args, f.name) for f in fields(VAETrainConfig)})
+            cfg, _ = config_from_args(args, VAETrainConfig)
             train_vae(cfg, resume=not args.no_resume, progress=True)
         elif args.what == "vae-export":
             log.info("exported: %s", export_vae(args.run, args.out))
@@ -100,8 +119,8 @@ def main(argv: list[str] | None = None) -> None:
         elif args.what == "dit-bank-merge":
             merge_banks(args.out, args.shards)
         elif args.what == "dit":
-            tc = DiTTrainConfig(**{f.name: getattr(args, f.name) for f in fields(DiTTrainConfig)})
-            run_dit(tc, vae=args.vae, resume=not args.no_resume)
+            tc, given = config_from_args(args, DiTTrainConfig)
+            run_dit(tc, resume=not args.no_resume, given=given)
         else:
             log.info("exported: %s", export_dit(args.run, args.out, final=args.final))
     except LongcutError as err:

@@ -80,6 +80,11 @@ class DiTTrainConfig:
     seed: int = 0
     threads: int = 1  # one thread is far faster than two on a busy 2-core machine
     init: str = ""  # start a new run from these DiT weights (e.g. the shipped in-training ones)
+    vae: str = ""  # the VAE the bank was encoded with, for the adherence check ('' = the shipped one)
+
+
+# What a resumed DiT run may take from its command line; every other setting is the run's own.
+DIT_RESUMABLE = ("steps", "max_minutes", "eval_every", "eval_prompts", "ckpt_every_s", "threads", "vae")
 
 
 def _check_common(steps: int, batch: int, lr: float, threads: int) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import asdict
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from longcut.models.train.common import (
     save_checkpoint,
     set_scheduled_lr,
 )
-from longcut.models.train.config import DiTTrainConfig, check_dit_config
+from longcut.models.train.config import DIT_RESUMABLE, DiTTrainConfig, check_dit_config
 from longcut.models.train.export import trained_steps
 
 log = logging.getLogger(__name__)
@@ -52,22 +53,45 @@ def train_step(
     return loss.item(), grad_norm
 
 
-def train_dit(tc: DiTTrainConfig, bank: LatentBank | None = None, vae=None, resume: bool = True, progress: bool = True) -> DiT:
+def resumed_config(tc: DiTTrainConfig, saved: dict | None, given: Collection[str] | None = None) -> DiTTrainConfig:
+    """The settings a run continues with: its saved ones, with what ``given`` names from ``tc``.
+
+    ``given`` is the set of settings the user spelt out (None: a caller that
+    cannot tell, which passes steps, time limit, checks and threads, and a
+    VAE when it names one). Only ``DIT_RESUMABLE`` may change on resume; a
+    given setting that would change anything else is refused, so a resumed
+    command line never silently trains something other than it says.
+    """
+    if saved is None:
+        return tc
+    if given is None:
+        given = {"steps", "max_minutes", "eval_every", "threads"} | ({"vae"} if tc.vae else set())
+    old = DiTTrainConfig(**saved)
+    changed = sorted(k for k in set(given) - set(DIT_RESUMABLE) - {"out"} if getattr(tc, k) != getattr(old, k))
+    if changed:
+        was = ", ".join(f"--{k.replace('_', '-')} {getattr(old, k)!r}" for k in changed)
+        raise InputError(f"a resumed run keeps its settings ({was}); start a new run with --no-resume or --init")
+    return DiTTrainConfig(**{**asdict(old), "out": tc.out, **{k: getattr(tc, k) for k in given if k in DIT_RESUMABLE}})
+
+
+def train_dit(
+    tc: DiTTrainConfig, bank: LatentBank | None = None, vae=None, resume: bool = True, progress: bool = True,
+    given: Collection[str] | None = None,
+) -> DiT:
     """Train (or resume) a DiT run in ``tc.out``; returns the EMA model.
 
     Checkpoints every ``ckpt_every_s`` seconds and at the end; with ``vae``
     given (and the world's evaluator importable) it runs the adherence check
-    every ``eval_every`` steps.
+    every ``eval_every`` steps. On resume, ``given`` says which of ``tc``'s
+    settings the user spelt out (``resumed_config``).
     """
     from tqdm import tqdm
 
     check_dit_config(tc)
-    torch.set_num_threads(tc.threads)
     run = RunDir(tc.out)
     state = load_checkpoint(run.ckpt) if resume else None
-    if state is not None:
-        saved = DiTTrainConfig(**state["train_config"])
-        tc = DiTTrainConfig(**{**asdict(saved), "steps": tc.steps, "max_minutes": tc.max_minutes, "out": tc.out, "eval_every": tc.eval_every})
+    tc = resumed_config(tc, state["train_config"] if state is not None else None, given)
+    torch.set_num_threads(tc.threads)
     if bank is None:
         bank_path = Path(tc.bank) if tc.bank else Path(tc.out).parent / "dit_bank.pt"
         if not bank_path.is_file():
@@ -91,7 +115,12 @@ def train_dit(tc: DiTTrainConfig, bank: LatentBank | None = None, vae=None, resu
         [{"params": decay, "weight_decay": tc.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
         lr=tc.lr, betas=(0.9, 0.99),
     )
-    step, wall = 0, 0.0
+    step, wall, cpu0, cpu_start = 0, 0.0, 0.0, time.process_time()
+
+    def cpu_s() -> float:
+        """CPU seconds of the run so far, every thread, evals and loading included: what the card's CPU-hours count."""
+        return cpu0 + time.process_time() - cpu_start
+
     rng = np.random.default_rng(tc.seed + step0)
     g = torch.Generator().manual_seed(tc.seed)
     if state is not None:
@@ -99,6 +128,7 @@ def train_dit(tc: DiTTrainConfig, bank: LatentBank | None = None, vae=None, resu
         ema.model.load_state_dict(state["ema"])
         opt.load_state_dict(state["optimizer"])
         step, wall, step0 = state["step"], state["wall_s"], state.get("step0", 0)
+        cpu0 = state.get("cpu_s", 0.0)  # checkpoints before CPU time was counted have none
         rng.bit_generator.state = state["np_rng"]
         g.set_state(state["torch_gen"])
         log.info("resumed %s at step %d (%.0f s trained)", run.ckpt, step, wall)
@@ -116,7 +146,7 @@ def train_dit(tc: DiTTrainConfig, bank: LatentBank | None = None, vae=None, resu
     def checkpoint() -> None:
         save_checkpoint(run.ckpt, {
             "model": model.state_dict(), "ema": ema.model.state_dict(), "optimizer": opt.state_dict(),
-            "step": step, "wall_s": wall, "np_rng": rng.bit_generator.state, "torch_gen": g.get_state(),
+            "step": step, "wall_s": wall, "cpu_s": cpu_s(), "np_rng": rng.bit_generator.state, "torch_gen": g.get_state(),
             "train_config": asdict(tc), "dit_config": asdict(cfg), "step0": step0,
         })  # fmt: skip
 
@@ -139,13 +169,13 @@ def train_dit(tc: DiTTrainConfig, bank: LatentBank | None = None, vae=None, resu
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.2e}")
         if step % 25 == 0:
-            run.record(step=step, total_step=step0 + step, wall_s=round(wall, 1), lr=lr, loss=float(np.mean(losses)), grad_norm=grad_norm)
+            run.record(step=step, total_step=step0 + step, wall_s=round(wall, 1), cpu_s=round(cpu_s(), 1), lr=lr, loss=float(np.mean(losses)), grad_norm=grad_norm)
             losses.clear()
         if backend is not None and (step % tc.eval_every == 0 or step == tc.steps):
             t_eval = time.monotonic()
             backend._weights_id = None
             acc = adherence_check(backend, scenes)
-            run.record(step=step, total_step=step0 + step, wall_s=round(wall, 1), eval_s=round(time.monotonic() - t_eval, 1), **{f"acc_{k}": v for k, v in acc.items()})
+            run.record(step=step, total_step=step0 + step, wall_s=round(wall, 1), cpu_s=round(cpu_s(), 1), eval_s=round(time.monotonic() - t_eval, 1), **{f"acc_{k}": v for k, v in acc.items()})
         if time.monotonic() - t_ckpt >= tc.ckpt_every_s:
             checkpoint()
             t_ckpt = time.monotonic()

@@ -84,7 +84,8 @@ def export_dit(run_dir: str | Path, out: str | Path, final: bool = False) -> dic
     meta = {"total_steps": str(total), "run_steps": str(state["step"]), "run_wall_s": f"{state['wall_s']:.0f}",
             "status": "final" if final else "in training"}
     save_dit(model, out, metadata=meta, half=True)
-    info = {"total_steps": total, "run_steps": state["step"], "run_wall_s": state["wall_s"], "status": meta["status"]}
+    info = {"total_steps": total, "run_steps": state["step"], "run_wall_s": state["wall_s"], "status": meta["status"],
+            "run_cpu_h": state.get("cpu_s", 0.0) / 3600}
     write_card(Path(run_dir), Path(out).with_name("DIT_CARD.md"), state, info)
     return info
 
@@ -130,7 +131,8 @@ def write_card(run_dir: Path, card: Path, state: dict, info: dict) -> None:
         "",
         f"*Status: {info['status']}* — "
         f"{info['total_steps']} steps in all ({info['run_steps']} in the last run, {info['run_wall_s'] / 60:.1f} min wall, "
-        f"{tc['threads']} thread(s)).",
+        + (f"{info['run_cpu_h']:.2f} CPU-h, " if info.get("run_cpu_h") else "")
+        + f"{tc['threads']} thread(s)).",
         "",
         f"Architecture: {n_params / 1e6:.2f}M parameters, d={cfg['dim']}, {cfg['depth']} blocks, {cfg['heads']} heads, "
         f"patch {cfg['patch']}×{cfg['patch']} over {cfg['latent_channels']}×{cfg['latent_size']}×{cfg['latent_size']} latents; "

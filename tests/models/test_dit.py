@@ -87,6 +87,7 @@ def test_training_run_resumes_and_exports(tmp_path):
     card = tmp_path / "w" / "DIT_CARD.md"
     assert card.read_text().startswith("# Tiny DiT")
     assert "--scenes 16 " in card.read_text() and "--t-shift 1 --threads 1" in card.read_text()
+    assert " CPU-h, 1 thread(s))" in card.read_text()  # the run's CPU time, counted across the resume
     card.write_text(card.read_text() + "\nRun 1 was measured by hand.\n")
     export_dit(tmp_path / "run", tmp_path / "w" / "dit")
     assert card.read_text().count("Run 1 was measured by hand.") == 1  # the hand-written part survives
