@@ -80,11 +80,25 @@ def _custom(spec: str, weights: Path | None) -> VideoModel:
     return model
 
 
+def load_backend(name: str, weights: Path | str | None = None) -> VideoModel:
+    """Load (once per process) the backend called ``name``, from ``weights`` (None: its default).
+
+    One load per (name, weights folder), however the caller spells them:
+    ``load_backend("tiny")`` and ``load_backend("tiny", None)`` are the same
+    model, as are a ``str`` and a ``Path`` of the same folder.
+    """
+    return _load(name, Path(weights) if weights is not None else None)
+
+
+def forget_loaded_backends() -> None:
+    """Drop every loaded backend (tests that swap weights or environment between cases)."""
+    _load.cache_clear()
+
+
 @functools.cache
-def load_backend(name: str, weights: Path | None = None) -> VideoModel:
-    """Load (once per process) the backend called ``name``."""
+def _load(name: str, weights: Path | None) -> VideoModel:
     if name in LOADERS:
-        return LOADERS[name](Path(weights) if weights is not None else None)
+        return LOADERS[name](weights)
     if _CUSTOM_RE.match(name):
-        return _custom(name, Path(weights) if weights is not None else None)
+        return _custom(name, weights)
     raise InputError(f"unknown model {name!r}; available: {', '.join(backend_names())} (or module:Class)")

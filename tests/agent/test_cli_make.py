@@ -11,9 +11,9 @@ from tests.fakes import BadExtensionModel, WorldOracleModel
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("LONGCUT_HOME", str(tmp_path / "home"))
     monkeypatch.setitem(registry.LOADERS, "oracle", lambda _w: WorldOracleModel())
-    registry.load_backend.cache_clear()
+    registry.forget_loaded_backends()
     yield tmp_path
-    registry.load_backend.cache_clear()
+    registry.forget_loaded_backends()
 
 
 def run(*args):
@@ -86,7 +86,7 @@ def test_refine_loads_the_model_from_the_weights_it_is_given(home, monkeypatch):
     monkeypatch.setitem(registry.LOADERS, "oracle", lambda w: seen.append(w) or WorldOracleModel())
     assert run("make", "a 2-second video: a big red circle stays still on a sky background",
                "--model", "oracle", "--session", "w") in (0, None)
-    registry.load_backend.cache_clear()
+    registry.forget_loaded_backends()
     weights = home / "my-weights"
     weights.mkdir()
     assert run("refine", "w", "make the first shot green", "--weights", str(weights)) in (0, None)
@@ -119,7 +119,7 @@ def test_keep_continuity_reaches_the_shots(home, monkeypatch, capsys):
     request = "a 12-second video: a red ball crosses a meadow, night falls, then it bounces back home"
     assert run("make", request, "--model", "badext", "--candidates", "1", "-o", str(home / "a.mp4")) in (0, None)
     assert "(try 4, cut)" in capsys.readouterr().out
-    registry.load_backend.cache_clear()
+    registry.forget_loaded_backends()
     assert run("make", request, "--model", "badext", "--candidates", "1", "--keep-continuity",
                "-o", str(home / "b.mp4")) in (0, None)
     out = capsys.readouterr().out

@@ -40,9 +40,9 @@ def wan(tmp_path_factory):
         mp.setenv("HF_HUB_OFFLINE", "1")
         mp.setenv("LONGCUT_DEVICE", "cpu")
         folder = tiny_weights(save_tiny_wan, tmp_path_factory.mktemp("w") / "wan-1.3b")
-        registry.load_backend.cache_clear()
+        registry.forget_loaded_backends()
         yield registry.load_backend("wan-1.3b", folder)
-        registry.load_backend.cache_clear()
+        registry.forget_loaded_backends()
     torch.set_num_threads(threads)
 
 

@@ -39,7 +39,7 @@ def ltx_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def ltx(ltx_dir):
-    registry.load_backend.cache_clear()
+    registry.forget_loaded_backends()
     return registry.load_backend("ltx", ltx_dir)
 
 
@@ -78,13 +78,13 @@ def test_a_reference_is_the_first_frame_condition(ltx):
 
 
 def test_wrong_folder_is_refused(ltx_dir, tmp_path):
-    registry.load_backend.cache_clear()
+    registry.forget_loaded_backends()
     wan = save_tiny_wan(tmp_path / "wan")
     with pytest.raises(LongcutError, match="holds a 'WanPipeline'; ltx needs one of LTXPipeline"):
         registry.load_backend("ltx", wan)
     with pytest.raises(LongcutError, match=r"does not exist.*Lightricks/LTX-Video"):
         registry.load_backend("ltx", tmp_path / "nowhere")
-    registry.load_backend.cache_clear()
+    registry.forget_loaded_backends()
 
 
 def test_cli_and_agent_end_to_end(ltx_dir, ltx, tmp_path):
@@ -109,4 +109,4 @@ def test_cli_and_agent_end_to_end(ltx_dir, ltx, tmp_path):
     info = probe(res.render)
     assert info.duration == pytest.approx(1.0, abs=1 / 24 + 1e-6)
     assert (info.width, info.height) == output_size(32, 32) and info.fps == 24
-    registry.load_backend.cache_clear()
+    registry.forget_loaded_backends()

@@ -48,13 +48,13 @@ def vace_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def t2v(t2v_dir):
-    registry.load_backend.cache_clear()
+    registry.forget_loaded_backends()
     return registry.load_backend("wan-1.3b", t2v_dir)
 
 
 @pytest.fixture(scope="module")
 def vace(vace_dir):
-    registry.load_backend.cache_clear()
+    registry.forget_loaded_backends()
     return registry.load_backend("wan-vace-1.3b", vace_dir)
 
 
@@ -162,7 +162,7 @@ def test_history_from_another_model_or_size_is_refused(t2v, vace):
 
 
 def test_missing_incomplete_or_wrong_weights_say_what_to_fetch(tmp_path, t2v_dir, vace_dir):
-    registry.load_backend.cache_clear()
+    registry.forget_loaded_backends()
     with pytest.raises(LongcutError, match=r"does not exist.*Wan-AI/Wan2.1-T2V-1.3B-Diffusers"):
         registry.load_backend("wan-1.3b", tmp_path / "nowhere")
     partial = tmp_path / "partial"
@@ -182,12 +182,12 @@ def test_missing_incomplete_or_wrong_weights_say_what_to_fetch(tmp_path, t2v_dir
     (bad / "longcut.json").write_text(json.dumps({"fps": 30}))
     with pytest.raises(LongcutError, match="unknown setting 'fps'"):
         registry.load_backend("wan-1.3b", bad)
-    registry.load_backend.cache_clear()
+    registry.forget_loaded_backends()
 
 
 def test_default_weights_folder_is_under_longcut_home(tmp_path, monkeypatch, t2v_dir):
     monkeypatch.setenv("LONGCUT_HOME", str(tmp_path))
-    registry.load_backend.cache_clear()
+    registry.forget_loaded_backends()
     with pytest.raises(LongcutError, match=str(tmp_path / "weights" / "wan-14b")):
         registry.load_backend("wan-14b")
     shutil.copytree(t2v_dir, tmp_path / "weights" / "wan-1.3b")
@@ -196,7 +196,7 @@ def test_default_weights_folder_is_under_longcut_home(tmp_path, monkeypatch, t2v
 
     name, ok, detail = doctor_check()
     assert ok and "can load: wan-1.3b" in detail and "device cpu" in detail and "no weights for wan-14b" in detail
-    registry.load_backend.cache_clear()
+    registry.forget_loaded_backends()
 
 
 # -- end to end: `longcut generate` and the agent --------------------------------------------------
@@ -215,7 +215,7 @@ def test_cli_generate_text_references_and_three_window_extension(t2v_dir, vace_d
 
     from longcut.tools.media import probe, read_frames
 
-    registry.load_backend.cache_clear()
+    registry.forget_loaded_backends()
     a, b, c = tmp_path / "a.mp4", tmp_path / "b.mp4", tmp_path / "c.mp4"
     common = ("--model", "wan-1.3b", "--weights", str(t2v_dir))
     assert _cli("generate", "a red ball rolls", "--seconds", "1.5", "-o", str(a), *common) in (0, None)
@@ -230,7 +230,7 @@ def test_cli_generate_text_references_and_three_window_extension(t2v_dir, vace_d
                 "--weights", str(vace_dir)) in (0, None)
     assert len(list(read_frames(c))) == 17
     assert _cli("generate", "a dog", "--ref", str(ref), "-o", str(tmp_path / "d.mp4"), *common) == 2  # T2V: no refs
-    registry.load_backend.cache_clear()
+    registry.forget_loaded_backends()
 
 
 def test_through_the_agent_with_a_reference(vace, tmp_path, monkeypatch):
