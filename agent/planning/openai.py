@@ -201,6 +201,7 @@ class OpenAIPlanner:
                 storyboard_json=json.dumps(board_view(board), ensure_ascii=False, separators=(",", ":")),
                 references_json=json.dumps([{"id": r.id, "description": r.description} for r in project.references]),
                 seconds=f"{project.seconds:g}",
+                has_music=project.music is not None,
                 feedback_json=json.dumps(feedback),
             )},
         ]

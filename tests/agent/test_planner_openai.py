@@ -321,6 +321,16 @@ def test_an_edit_result_is_a_diff_and_get_storyboard_shows_the_current_board(ser
     assert unknown["ok"] is False and "no shot 's9'" in unknown["error"]
 
 
+def test_revise_tells_the_llm_whether_the_video_has_music(server, planner):
+    server.add(message("No music to change."), message("Quieter now."))
+    planner.revise(project(), "make the music quieter", VOCAB)
+    proj = project().model_copy(update={"music": "music.m4a"})
+    planner.revise(proj, "make the music quieter", VOCAB)
+    silent, scored = (r["messages"][1]["content"] for r in server.requests)
+    assert "no music track" in silent and "set_music cannot add one" in silent
+    assert "It has a music track" in scored and "no music track" not in scored
+
+
 def test_revise_that_never_finishes_fails_after_max_rounds(server):
     p = OpenAIPlanner(server.base_url, "fake-model", api_key="k", max_rounds=2, max_retries=0)
     server.add(*[tool_calls(call("remove_shot", {"shot": "s9"}))] * 2)
