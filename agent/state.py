@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from longcut.agent.costs.record import TakeCost, TurnCost
 from longcut.errors import InputError
 from longcut.limits import (
     DEFAULT_MODEL,
@@ -233,6 +234,7 @@ class ShotVersion(StrictModel):
     turn: int | None = None  # the session turn that generated this take (None: made before turns were recorded)
     checks: list[ShotCheck] = Field(default_factory=list)
     created: str = Field(default_factory=now)
+    cost: TakeCost | None = None  # None: made before costs were recorded
 
     @property
     def passed(self) -> bool:
@@ -263,6 +265,7 @@ class Revision(StrictModel):
     shot_keys: dict[str, str]  # shot id -> take_id (ShotVersion.take_id) of the take in this render
     render: str | None = None
     regenerated: list[str] = Field(default_factory=list)  # shot ids generated this turn
+    cost: TurnCost | None = None  # None: made before costs were recorded (or an undo)
 
 
 class PendingTurn(StrictModel):
@@ -272,6 +275,7 @@ class PendingTurn(StrictModel):
     kind: Literal["make", "refine"]
     request: ShortText
     awaits_revise: bool = False  # a refine whose feedback is not in the storyboard yet (the graph's revise node)
+    cost: TurnCost = Field(default_factory=TurnCost)  # planning's LLM use and the estimate, so far
 
 
 class Project(StrictModel):

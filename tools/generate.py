@@ -79,6 +79,7 @@ class ClipResult(BaseModel):
     latent_starts: list[int] = Field(default_factory=list)  # frame index where each latent frame begins (if known)
     seed: int  # the seed of the kept opening (the request's seed without a search)
     scores: list[float] = Field(default_factory=list)  # the judge's score of each candidate, in seed order
+    searched_chunks: int = 0  # chunks generated for the opening candidates the search dropped (their cost)
 
 
 def load_reference(project: ProjectFolder, user_path: str) -> np.ndarray:
@@ -176,21 +177,22 @@ def generate_clip(
             raise InputError(f"{args.continue_from!r} has no latent history to continue (was it made by generate_clip?)")
         history = History.load(hist_file)
     total = max(1, round(args.seconds * info.fps))
-    seed, scores = args.seed, []
+    seed, scores, searched = args.seed, [], 0
 
     def stream() -> Iterator[Chunk]:
-        nonlocal seed, scores
+        nonlocal seed, scores, searched
         if judge is None or args.candidates == 1:
             yield from model.generate(request, history)
             return
 
-        def searched(j: int) -> None:
+        def on_candidate(j: int) -> None:
             if on_progress is not None:  # also the caller's chance to cancel between candidates
                 on_progress(0, total)
             log.debug("opening candidate %d/%d of %s", j, args.candidates, out.name)
 
         window = max(1, round(args.search_seconds * info.fps))
-        seed, opening, scores = search_opening(model, request, history, judge, args.candidates, searched, window)
+        seed, opening, scores = search_opening(model, request, history, judge, args.candidates, on_candidate, window)
+        searched = (len(scores) - 1) * len(opening)  # every candidate's opening has the same chunk plan
         if len(scores) > 1:
             log.info("opening of %s: seed %d kept, scores %s", out.name, seed, [round(x, 2) for x in scores])
         yield from opening
@@ -223,7 +225,7 @@ def generate_clip(
     return ClipResult(file=project.relative(out), history=project.relative(hist_out), frames=frames,
                       fps=info.fps, chunks=chunks, chunk_frames=info.chunk_frames, chunk_starts=starts,
                       latent_starts=[s for s in latent_starts if s > 0], seed=seed,
-                      scores=scores)
+                      scores=scores, searched_chunks=searched)
 
 
 class GenerateImageArgs(BaseModel):

@@ -125,15 +125,21 @@ def refine(
 
 def history(session: str = typer.Argument(...)) -> None:
     """List a session's revisions."""
+    from longcut.agent.cli.cost_tables import costs_table
+    from longcut.agent.costs.totals import session_totals
     from longcut.agent.turn.session import Sessions
 
     table = Table(title=f"session {session}")
     for col in ("rev", "when", "request", "shots", "generated", "render"):
         table.add_column(col)
-    for r in Sessions().history(session):
+    project = Sessions().store.load(session)
+    for r in project.revisions:
         table.add_row(str(r.n), r.at, r.request[:60], str(len(r.storyboard.shots)), ", ".join(r.regenerated) or "-",
                       r.render or "-")
     out_console.print(table)
+    totals = [t for t in session_totals(project) if t.shots or t.wall_seconds]
+    if totals:
+        out_console.print(costs_table(session, totals))
 
 
 def undo(session: str = typer.Argument(...), out: str | None = typer.Option(None, "-o", "--out"),

@@ -23,6 +23,8 @@ from typing import Annotated, Any, TypedDict
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Send
 
+from longcut.agent.costs.meter import Meter
+from longcut.agent.costs.record import TurnCost
 from longcut.agent.planning.planner import PlanRequest
 from longcut.agent.planning.vocabulary import vocabulary_for
 from longcut.agent.state import Project, Revision, ShotVersion
@@ -113,12 +115,14 @@ def plan(state: TurnState, config: RunnableConfig) -> dict:
         return {}
     rt.events.emit("plan", f"planning with the {rt.planner.name} planner")
     supplied = {r.id: r.image or "" for r in project.references if r.source == "supplied"}
+    meter = Meter(rt.planner)
     result = rt.planner.plan(PlanRequest(
         request=project.request, seconds=project.seconds, vocabulary=rt.vocabulary,
         supplied_refs=supplied, max_shot_seconds=PLAN_SHOT_SECONDS, seed=project.seed))
     known = {r.id: r for r in project.references}
     project.references = [known.get(r.id, r) for r in result.references]
     project.storyboard = result.storyboard
+    _record_planning(project, meter)
     project.note("plan", f"{len(result.storyboard.shots)} shots, {result.storyboard.seconds:g}s: "
                  f"{result.rewritten_request[:300]}")
     rt.store.save(project)
@@ -127,6 +131,13 @@ def plan(state: TurnState, config: RunnableConfig) -> dict:
     rt.events.emit("plan", f"{len(result.storyboard.shots)} shots planned{about}", 1.0,
                    data={"storyboard": result.storyboard.model_dump(mode="json")})
     return {}
+
+
+def _record_planning(project: Project, meter: Meter) -> None:
+    """Add what planning (or revising) just asked of the LLM to the pending turn's cost."""
+    if project.pending is not None:
+        cost = project.pending.cost
+        project.pending.cost = cost.model_copy(update={"planning": cost.planning + meter.llm})
 
 
 def entry(state: TurnState) -> str:
@@ -147,8 +158,10 @@ def revise(state: TurnState, config: RunnableConfig) -> dict:
         rt.events.emit("plan", "storyboard ready", 1.0)
         return {}
     rt.events.emit("plan", f"revising the storyboard with the {rt.planner.name} planner")
+    meter = Meter(rt.planner)
     project.storyboard = rt.planner.revise(project, state["request"], rt.vocabulary)
     project.pending = project.pending.model_copy(update={"awaits_revise": False})
+    _record_planning(project, meter)
     project.note("plan", f"turn {state['turn']} revised the storyboard: {state['request'][:300]}")
     rt.store.save(project)
     rt.events.emit("plan", f"storyboard revised: {len(project.storyboard.shots)} shots", 1.0,
@@ -237,6 +250,7 @@ def edit_and_render(state: TurnState, config: RunnableConfig) -> dict:
     folder = rt.store.project_folder(project.name)
     out_rel = f"renders/turn-{state['turn']}.mp4"
     takes = chosen_takes(state)
+    meter = Meter()
     if not (folder.root / out_rel).is_file():
         info = rt.model.info
         timeline = build_timeline(project, takes, info.width, info.height, info.fps)
@@ -249,11 +263,17 @@ def edit_and_render(state: TurnState, config: RunnableConfig) -> dict:
     if not any(r.n == state["turn"] for r in project.revisions):
         project.revisions.append(Revision(
             n=state["turn"], request=state["request"], storyboard=project.storyboard,
-            shot_keys={sid: v.take_id for sid, v in takes.items()}, render=out_rel, regenerated=generated))
+            shot_keys={sid: v.take_id for sid, v in takes.items()}, render=out_rel, regenerated=generated,
+            cost=_turn_cost(project).model_copy(update={"render_seconds": meter.wall_seconds})))
         project.note("render", f"turn {state['turn']}: {out_rel}; regenerated {generated or 'nothing'}")
         rt.store.save(project)
     rt.events.emit("done", f"rendered {out_rel}", 1.0, data={"render": out_rel, "regenerated": generated})
     return {"render": out_rel}
+
+
+def _turn_cost(project: Project) -> TurnCost:
+    """What the pending turn recorded so far (planning, the estimate); a fresh record without one."""
+    return project.pending.cost if project.pending is not None else TurnCost()
 
 
 def chosen_takes(state: TurnState) -> dict[str, ShotVersion]:

@@ -30,6 +30,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from longcut.agent.costs.prices import load_prices
+from longcut.agent.costs.totals import turn_totals
 from longcut.agent.events import Event, EventSink
 from longcut.agent.planning.planner import Planner, video_seconds
 from longcut.agent.planning.vocabulary import vocabulary_for
@@ -110,7 +112,11 @@ def _planner(opts: Options) -> Planner:
 
 
 def _runtime(store: ProjectStore, opts: Options, model_name: str) -> Runtime:
-    """The turn's runtime: the backend and planner ``opts`` name (or were given), loaded once per turn."""
+    """The turn's runtime: the backend and planner ``opts`` name (or were given), loaded once per turn.
+
+    The LLM price table is read here too, so a damaged one is refused before anything is saved.
+    """
+    load_prices()
     if opts.video_model is not None:
         model = opts.video_model
     else:
@@ -377,6 +383,7 @@ class Sessions:
     def _run(self, project: Project, opts: Options, rt: Runtime | None = None) -> TurnResult:
         rt = rt or _runtime(self.store, opts, project.model)
         turn = project.pending.n
+        price = load_prices().price(rt.planner_spec.llm_model)
         started = time.monotonic()
         sweep_stale_temps(self.store.folder(project.name), recursive=True)  # left by a killed process
         with checkpointer(self.checkpoints) as saver:
@@ -387,7 +394,10 @@ class Sessions:
                 raise
         project = self.store.load(project.name)
         project.pending = None
-        self.store.save(project)
         rev = next(r for r in project.revisions if r.n == turn)
-        return TurnResult(project, rev, self.store.folder(project.name) / render_rel,
-                          time.monotonic() - started, rt.events.events)
+        wall = time.monotonic() - started
+        if rev.cost is not None:  # the process that finishes the turn records its wall time and prices its tokens
+            usd = price.usd(turn_totals(project, rev).llm)
+            rev.cost = rev.cost.model_copy(update={"wall_seconds": wall, "usd": usd})
+        self.store.save(project)
+        return TurnResult(project, rev, self.store.folder(project.name) / render_rel, wall, rt.events.events)

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from longcut.agent.costs.meter import Meter
+from longcut.agent.costs.record import TakeCost
 from longcut.agent.events import EventSink
 from longcut.agent.planning.planner import ModelVocabulary, Planner
 from longcut.agent.state import Project, Shot, ShotCheck, ShotVersion, Storyboard, shot_key
@@ -243,6 +245,7 @@ def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev
             take = found
         else:
             rt.check_cancel()
+            meter = Meter(rt.planner)  # from before a rewrite: its tokens are this try's
             if rt.retry.rewrites_at(attempt) and take is not None:  # enough failures: ask for a new prompt
                 prompt = rt.planner.rewrite_failed(shot.intent, shot.prompt, take_problems(take), rt.vocabulary)
             cut = shot.continuous and prev is not None and not extend
@@ -251,7 +254,7 @@ def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev
                                f"try {attempt} starts fresh (a cut)", shot=shot.id, shot_index=index, shots=total,
                                attempt=attempt)
             take = _generate_take(rt, project, folder, shot, key, prompt, attempt, prev if extend else None,
-                                  index, total, cut=cut, turn=turn)
+                                  index, total, meter, cut=cut, turn=turn)
             with atomic_output(record) as tmp:
                 tmp.write_text(take.model_dump_json(indent=2), encoding="utf-8")
         outcomes.append(TakeOutcome(take, chosen=False, generated=generated))
@@ -281,9 +284,13 @@ def take_problems(take: ShotVersion) -> str:
 
 
 def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, prompt: str, attempt: int,
-                   prev: ShotVersion | None, index: int, total: int, cut: bool = False,
+                   prev: ShotVersion | None, index: int, total: int, meter: Meter, cut: bool = False,
                    turn: int | None = None) -> ShotVersion:
-    """One try of a shot: extends ``prev``'s take when given, else starts fresh; then the review."""
+    """One try of a shot: extends ``prev``'s take when given, else starts fresh; then the review.
+
+    The take records what it cost (``TakeCost``), measured by ``meter``, and
+    what the turn's estimate expected of it.
+    """
     seed = take_seed(shot.seed, attempt)
     rel = f"shots/{shot.id}/{key}-t{attempt}.mp4"
     refs = [project.reference(r).image for r in shot.refs if project.reference(r).image]
@@ -312,6 +319,9 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
         shot_id=shot.id, key=key, file=result.file, history=result.history, prompt=prompt, seed=result.seed,
         model=rt.model_id, attempt=attempt, cut=cut, turn=turn,
         checks=[ShotCheck(name=c.name, passed=c.passed, detail=c.detail, wrong=c.wrong) for c in report.checks],
+        cost=TakeCost(wall_seconds=meter.wall_seconds, cpu_seconds=meter.cpu_seconds, chunks=result.chunks,
+                      search_chunks=result.searched_chunks, llm=meter.llm,
+                      estimate_seconds=project.pending.cost.shot_estimates.get(shot.id) if project.pending else None),
     )
 
 

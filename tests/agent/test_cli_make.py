@@ -35,7 +35,11 @@ def test_make_refine_history_undo_from_the_command_line(home, capsys):
     printed = " ".join(capsys.readouterr().out.split())
     assert "0 shots generated" in printed
     assert run("history", "sq") in (0, None)
-    assert "add a title" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "add a title" in printed
+    assert "what each turn cost" in printed and "turn" in printed  # per shot and per turn totals
+    assert [line.split("│")[2].strip() for line in printed.splitlines()
+            if line.count("│") > 8 and line.split("│")[1].strip() == "1"][:1] == ["s1"]
     assert run("undo", "sq") in (0, None)
     assert "revision 3" in capsys.readouterr().out
 

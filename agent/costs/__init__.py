@@ -1,0 +1,1 @@
+"""What making a video costs: records, the calibrated cost model, estimates and budgets."""
