@@ -23,8 +23,10 @@ from typing import Annotated, Any, TypedDict
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Send
 
+from longcut.agent.costs.estimate import Estimate, about
 from longcut.agent.costs.meter import Meter
-from longcut.agent.costs.record import TurnCost
+from longcut.agent.costs.model import CostModel
+from longcut.agent.costs.record import LLMUsage, TurnCost
 from longcut.agent.planning.planner import PlanRequest
 from longcut.agent.planning.vocabulary import vocabulary_for
 from longcut.agent.state import Project, Revision, ShotVersion
@@ -32,9 +34,9 @@ from longcut.agent.store import ProjectStore
 from longcut.agent.turn.assemble import build_timeline
 from longcut.agent.turn.shots import (
     Runtime,
+    cached_shots,
     chains,
     file_sha256,
-    generation_estimate,
     make_chain,
     take_problems,
 )
@@ -42,6 +44,7 @@ from longcut.agent.turn.task import ChainTask, build_planner
 from longcut.errors import LongcutError
 from longcut.limits import PLAN_SHOT_SECONDS
 from longcut.tools.generate import GenerateImageArgs, generate_image
+from longcut.tools.review import ADHERENCE_SECONDS
 from longcut.tools.timeline import render
 
 log = logging.getLogger(__name__)
@@ -122,22 +125,24 @@ def plan(state: TurnState, config: RunnableConfig) -> dict:
     known = {r.id: r for r in project.references}
     project.references = [known.get(r.id, r) for r in result.references]
     project.storyboard = result.storyboard
-    _record_planning(project, meter)
+    estimate = _record_planning(rt, project, meter)
     project.note("plan", f"{len(result.storyboard.shots)} shots, {result.storyboard.seconds:g}s: "
                  f"{result.rewritten_request[:300]}")
     rt.store.save(project)
-    estimate = generation_estimate(result.storyboard.seconds, rt.model.info)
-    about = "" if estimate is None else f"; about {estimate:.0f} s of generation before any retry"
-    rt.events.emit("plan", f"{len(result.storyboard.shots)} shots planned{about}", 1.0,
-                   data={"storyboard": result.storyboard.model_dump(mode="json")})
+    rt.events.emit("plan", f"{len(result.storyboard.shots)} shots planned; {about(estimate)}", 1.0,
+                   data={"storyboard": result.storyboard.model_dump(mode="json"),
+                         "estimate": estimate.model_dump(mode="json")})
     return {}
 
 
-def _record_planning(project: Project, meter: Meter) -> None:
-    """Add what planning (or revising) just asked of the LLM to the pending turn's cost."""
+def _record_planning(rt: Runtime, project: Project, meter: Meter) -> Estimate:
+    """Record in the pending turn what planning (or revising) asked of the LLM, and the turn's estimate."""
+    planning = meter.llm + (project.pending.cost.planning if project.pending is not None else LLMUsage())
+    cost_model = CostModel(rt.store, rt.model.info, rt.planner_spec, rt.candidates, ADHERENCE_SECONDS)
+    estimate = cost_model.estimate(project.storyboard, cached_shots(project, rt.model_id), planning)
     if project.pending is not None:
-        cost = project.pending.cost
-        project.pending.cost = cost.model_copy(update={"planning": cost.planning + meter.llm})
+        project.pending.cost = estimate.as_turn_cost(project.pending.cost.model_copy(update={"planning": planning}))
+    return estimate
 
 
 def entry(state: TurnState) -> str:
@@ -161,11 +166,12 @@ def revise(state: TurnState, config: RunnableConfig) -> dict:
     meter = Meter(rt.planner)
     project.storyboard = rt.planner.revise(project, state["request"], rt.vocabulary)
     project.pending = project.pending.model_copy(update={"awaits_revise": False})
-    _record_planning(project, meter)
+    estimate = _record_planning(rt, project, meter)
     project.note("plan", f"turn {state['turn']} revised the storyboard: {state['request'][:300]}")
     rt.store.save(project)
-    rt.events.emit("plan", f"storyboard revised: {len(project.storyboard.shots)} shots", 1.0,
-                   data={"storyboard": project.storyboard.model_dump(mode="json")})
+    rt.events.emit("plan", f"storyboard revised: {len(project.storyboard.shots)} shots; {about(estimate)}", 1.0,
+                   data={"storyboard": project.storyboard.model_dump(mode="json"),
+                         "estimate": estimate.model_dump(mode="json")})
     return {}
 
 

@@ -29,7 +29,7 @@ from longcut.agent.store import ProjectStore
 from longcut.agent.turn.retry import RetryPolicy
 from longcut.agent.turn.task import ModelSpec, PlannerSpec
 from longcut.errors import LongcutError
-from longcut.models.backends.base import ModelInfo, VideoModel, derived_seed
+from longcut.models.backends.base import VideoModel, derived_seed
 from longcut.tools.generate import MAX_CANDIDATES, GenerateClipArgs, clip_is_complete, generate_clip
 from longcut.tools.paths import atomic_output
 from longcut.tools.review import (
@@ -122,12 +122,24 @@ class Runtime:
         self.events.emit("shots", message, overall, shot=shot.id, shot_index=index, shots=total, attempt=attempt)
 
 
-def generation_estimate(seconds: float, info: ModelInfo) -> float | None:
-    """Wall seconds to generate ``seconds`` of video once (no retries, no opening search); None: unknown.
+def cached_shots(project: Project, model_id: str) -> set[str]:
+    """Ids of the storyboard's shots whose chosen take is on record: what a turn would not generate.
 
-    From the backend's measured speed (``ModelInfo.wall_per_video_second``).
+    The same keys ``make_chain`` computes: a continuous shot whose
+    predecessor is not on record is not either (its key names the new take).
     """
-    return None if info.wall_per_video_second is None else seconds * info.wall_per_video_second
+    board, out = project.storyboard, set()
+    for chain in chains(board):
+        prev: ShotVersion | None = None
+        for shot_id in chain:
+            shot = board.shot(shot_id)
+            source = prev.take_id if (shot.continuous and prev is not None) else None
+            prev = project.version(shot_key(model_id, shot.prompt, shot.seed, shot.seconds,
+                                            ref_hashes(project, shot), source))
+            if prev is None:
+                break
+            out.add(shot_id)
+    return out
 
 
 def chains(board: Storyboard) -> list[list[str]]:

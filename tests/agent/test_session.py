@@ -1,3 +1,4 @@
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -115,11 +116,16 @@ def test_the_plan_says_how_long_generation_should_take_when_the_backend_knows(se
     events = []
     sessions.make(REQUEST, name="ball", opts=opts(model, listeners=[events.append]))
     planned = next(e.message for e in events if e.stage == "plan" and "planned" in e.message)
-    assert planned.endswith("about 6 s of generation before any retry")  # 12 s of video at 0.5 s per second
-    unknown = WorldOracleModel()  # no measured speed: no estimate
+    # before anything is measured: 0.5 s per second of video, a chunk is 16 frames = 2 s, so 1 s a chunk
+    assert "oracle's own speed figure, nothing measured yet" in planned
+    estimate = next(e.data["estimate"] for e in events if e.stage == "plan" and "estimate" in e.data)
+    assert [s["chunks"] for s in estimate["shots"]] == [math.ceil(s["seconds"] * 8 / 16) for s in estimate["shots"]]
+    assert estimate["generation_seconds"] == pytest.approx(sum(s["chunks"] for s in estimate["shots"]) * 1.0)
+    unknown = WorldOracleModel()  # no measured speed and no record: no time estimate
     events.clear()
-    sessions.make(REQUEST, name="ball2", opts=opts(unknown, listeners=[events.append]))
-    assert "about" not in next(e.message for e in events if e.stage == "plan" and "planned" in e.message)
+    Sessions(ProjectStore(sessions.store.root.parent / "other"), sessions.checkpoints).make(
+        REQUEST, name="ball2", opts=opts(unknown, listeners=[events.append]))
+    assert "no time estimate" in next(e.message for e in events if e.stage == "plan" and "planned" in e.message)
 
 
 class WrongByTryModel(WorldOracleModel):
