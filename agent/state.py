@@ -276,6 +276,7 @@ class PendingTurn(StrictModel):
     request: ShortText
     awaits_revise: bool = False  # a refine whose feedback is not in the storyboard yet (the graph's revise node)
     cost: TurnCost = Field(default_factory=TurnCost)  # planning's LLM use and the estimate, so far
+    draft: bool = False  # planned by ``longcut plan`` and not approved yet: nothing is generated until it is
 
 
 class Project(StrictModel):

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape as rich_escape
 
-from longcut.agent.cli import doctor, edit, generate, make, serve, train
+from longcut.agent.cli import doctor, edit, generate, make, plan, serve, train
 from longcut.errors import LongcutError
 
 app = typer.Typer(
@@ -48,7 +48,7 @@ COMMANDS = [
     doctor.doctor,
     edit.edit,
     generate.generate,
-    make.make, make.refine, make.history, make.undo, make.chat,
+    plan.plan, make.make, make.approve, make.refine, make.history, make.undo, make.chat,
     serve.serve, serve.submit, serve.status, serve.wait, serve.delete,
 ]
 TRAIN_COMMANDS = {

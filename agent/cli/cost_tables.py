@@ -30,3 +30,38 @@ def costs_table(session: str, totals: list[TurnTotals]) -> Table:
                       f"[bold]{_s(t.wall_seconds)}[/]", "", str(sum(s.chunks for s in t.shots)), _tokens(t) + usd,
                       _s(t.estimate_seconds), end_section=True)
     return table
+
+
+def storyboard_table(preview) -> Table:
+    """The planned shots as they would be generated: prompts as rewritten, lengths, continuity, dressing, cost."""
+    board, project = preview.project.storyboard, preview.project
+    est = {s.shot: s for s in preview.estimate.shots}
+    title = f"plan · {board.seconds:g}s · {len(board.shots)} shots" + (f" · title {board.title!r}" if board.title else "")
+    table = Table(title=title)
+    for col in ("shot", "sec", "prompt (as the model is asked)", "continues", "transition", "caption", "refs",
+                "generate", "estimate s"):
+        table.add_column(col)
+    for s in board.shots:
+        e = est.get(s.id)
+        shown = "cached" if e is not None and e.cached else "yes"
+        transition = "cut" if s.transition.kind == "cut" else f"{s.transition.kind} {s.transition.seconds:g}s"
+        table.add_row(s.id, f"{s.seconds:g}", s.prompt, "yes" if s.continuous else "", transition, s.caption or "",
+                      ", ".join(s.refs), shown, _s(e.seconds_expected if e is not None else None))
+    described = {r.id: r.description for r in project.references}
+    if described:
+        table.caption = "references: " + "; ".join(f"{k}: {v}" for k, v in described.items())
+    return table
+
+
+def estimate_lines(estimate) -> list[str]:
+    """The estimate in words: time, tries, tokens and dollars, and what they rest on."""
+    from longcut.agent.costs.estimate import about
+
+    lines = [f"estimate: {about(estimate)}"]
+    if estimate.wall_seconds is not None:
+        lines.append(f"  generation {estimate.generation_seconds:.1f} s, render {estimate.render_seconds:.1f} s, "
+                     f"the rest of the turn {estimate.turn_seconds:.1f} s")
+    if estimate.llm.calls:
+        lines.append(f"  LLM: {estimate.llm.calls} calls, {estimate.llm.prompt_tokens} prompt + "
+                     f"{estimate.llm.completion_tokens} completion tokens, ${estimate.usd:.4f}")
+    return lines

@@ -36,7 +36,7 @@ def parse_refs(values: list[str]) -> dict[str, str]:
 
 def check_out(out: str | None) -> Path | None:
     """An ``-o`` path checked before any work: the video must be writable there."""
-    from longcut.agent.turn.session import check_export
+    from longcut.agent.turn.exports import check_export
 
     return None if out is None else check_export(out)
 

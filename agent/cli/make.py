@@ -52,12 +52,14 @@ def _summary(result, out: Path | None) -> None:
         table.add_row(shot.id, f"{shot.seconds:g}", shot.prompt, checks, made)
     out_console.print(table)
     where = out or result.render
+    estimated = rev.cost.estimate_seconds if rev.cost is not None else None
+    versus = "" if estimated is None else f", estimated {estimated:.1f}s"
     out_console.print(f"[bold]{rev.storyboard.seconds:g}s[/] video → {where}   "
-                      f"({len(rev.regenerated)} shots generated, {result.seconds:.1f}s wall)")
+                      f"({len(rev.regenerated)} shots generated, {result.seconds:.1f}s wall{versus})")
 
 
 def _finish(result, out: Path | None) -> None:
-    from longcut.agent.turn.session import export
+    from longcut.agent.turn.exports import export
 
     if out is not None:
         export(result.render, out)
@@ -65,7 +67,8 @@ def _finish(result, out: Path | None) -> None:
 
 
 def make(
-    request: str = typer.Argument(..., help="What the video shows, in plain words."),
+    request: str | None = typer.Argument(None, help="What the video shows, in plain words (none: generate the "
+                                         "--session's draft made by `longcut plan`)."),
     out: str | None = typer.Option(None, "-o", "--out", help="Write the video here (.mp4)."),
     seconds: float | None = typer.Option(None, "--seconds", help="Length (default: from the request, else 20)."),
     ref: list[str] = typer.Option([], "--ref", help="NAME=PATH of a reference image (repeatable)."),
@@ -80,20 +83,60 @@ def make(
     candidates: int | None = typer.Option(None, "--candidates", min=1, max=CANDIDATES_MAX, help=CANDIDATES_HELP),
     keep_continuity: bool = typer.Option(False, "--keep-continuity", help=KEEP_CONTINUITY_HELP),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
+    approve_plan: bool = typer.Option(False, "--approve", help="Show the plan and its estimate first and ask "
+                                      "before generating (without a terminal: keep it as a draft)."),
+    yes: bool = typer.Option(False, "--yes", help="With --approve: do not ask, generate."),
 ) -> None:
     """Make a video from a request: plan, generate, check, edit, render."""
+    from longcut.agent.turn import drafts
     from longcut.agent.turn.session import Sessions
     from longcut.agent.turn.spec import resolve_turn
 
     out_path = check_out(out)
+    if request is None:
+        if session is None:
+            raise InputError("make needs a request, or --session NAME of a draft made by `longcut plan`")
+        return approve(session, out, weights, wait)
     refs = parse_refs(ref)
     spec = resolve_turn(request, seconds, model, planner, list(refs.items()), seed, keep_continuity)
+    sessions = Sessions(wait=wait)
+    display = Display()
+    opts = _options(spec.model, spec.planner, base_url, llm_model, display, weights, candidates,
+                    spec.keep_continuity)
+    if approve_plan and not yes:
+        from longcut.agent.cli.plan import ask_to_generate
+
+        name = session or sessions.default_name(spec.request)
+        preview = drafts.plan_first_turn(sessions, spec.request, name, spec.seconds, spec.seed,
+                                         dict(spec.references), music, opts)
+        if not ask_to_generate(preview):
+            return None
+        with display.progress:
+            result = drafts.approve(sessions, name, opts)
+        return _finish(result, out_path)
+    with display.progress:
+        result = sessions.make(spec.request, name=session, seconds=spec.seconds, seed=spec.seed,
+                               refs=dict(spec.references), music=music, opts=opts)
+    _finish(result, out_path)
+
+
+def approve(
+    session: str = typer.Argument(..., help="A session whose draft `longcut plan --session NAME` saved."),
+    out: str | None = typer.Option(None, "-o", "--out", help="Write the video here (.mp4)."),
+    weights: Path | None = typer.Option(None, "--weights", help="Local weights folder of the draft's model."),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
+) -> None:
+    """Generate a session's draft exactly as it was planned (its model and planner)."""
+    from longcut.agent.turn import drafts
+    from longcut.agent.turn.session import Sessions
+
+    out_path = check_out(out)
+    sessions = Sessions(wait=wait)
+    project = sessions.store.load(session)
     display = Display()
     with display.progress:
-        result = Sessions(wait=wait).make(spec.request, name=session, seconds=spec.seconds, seed=spec.seed,
-                                          refs=dict(spec.references), music=music,
-                                          opts=_options(spec.model, spec.planner, base_url, llm_model, display,
-                                                        weights, candidates, spec.keep_continuity))
+        result = drafts.approve(sessions, session, _options(project.model, project.planner, None, "gpt-4o-mini",
+                                                            display, weights))
     _finish(result, out_path)
 
 
@@ -108,6 +151,9 @@ def refine(
     candidates: int | None = typer.Option(None, "--candidates", min=1, max=CANDIDATES_MAX, help=CANDIDATES_HELP),
     keep_continuity: bool = typer.Option(False, "--keep-continuity", help=KEEP_CONTINUITY_HELP),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
+    plan_only: bool = typer.Option(False, "--plan-only", help="Show the revised storyboard, the shots it would "
+                                   "generate and what that costs; change nothing."),
+    as_json: bool = typer.Option(False, "--json", help="With --plan-only: print it as JSON."),
 ) -> None:
     """Change a session's video; only shots whose content changed are generated again."""
     from longcut.agent.turn.session import Sessions
@@ -115,11 +161,15 @@ def refine(
     out_path = check_out(out)
     sessions = Sessions(wait=wait)
     display = Display()
+    model = sessions.store.load(session).model
+    opts = _options(model, planner, base_url, llm_model, display, weights, candidates, keep_continuity)
+    if plan_only:
+        from longcut.agent.cli.plan import show_preview
+        from longcut.agent.turn.drafts import preview_refine
+
+        return show_preview(preview_refine(sessions, session, feedback, opts), as_json)
     with display.progress:
-        model = sessions.store.load(session).model
-        result = sessions.refine(session, feedback,
-                                 opts=_options(model, planner, base_url, llm_model, display, weights, candidates,
-                                               keep_continuity))
+        result = sessions.refine(session, feedback, opts=opts)
     _finish(result, out_path)
 
 
@@ -145,7 +195,8 @@ def history(session: str = typer.Argument(...)) -> None:
 def undo(session: str = typer.Argument(...), out: str | None = typer.Option(None, "-o", "--out"),
          wait: bool = typer.Option(False, "--wait", help=WAIT_HELP)) -> None:
     """Go back to the previous revision (nothing is generated), or discard an unfinished turn."""
-    from longcut.agent.turn.session import Sessions, export
+    from longcut.agent.turn.exports import export
+    from longcut.agent.turn.session import Sessions
 
     out_path = check_out(out)  # before the project changes
     sessions = Sessions(wait=wait)

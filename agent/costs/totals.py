@@ -72,3 +72,12 @@ def turn_totals(project: Project, rev: Revision) -> TurnTotals:
 def session_totals(project: Project) -> list[TurnTotals]:
     """The totals of every revision of ``project``, oldest first."""
     return [turn_totals(project, rev) for rev in project.revisions]
+
+
+def record_finished_turn(project: Project, rev: Revision, wall_seconds: float, llm_model: str) -> None:
+    """Record on ``rev`` the wall seconds of the process that finished the turn, and its LLM tokens priced."""
+    from longcut.agent.costs.prices import load_prices
+
+    if rev.cost is not None:
+        usd = load_prices().price(llm_model).usd(turn_totals(project, rev).llm)
+        rev.cost = rev.cost.model_copy(update={"wall_seconds": wall_seconds, "usd": usd})

@@ -27,7 +27,7 @@ from longcut.agent.costs.estimate import Estimate, about
 from longcut.agent.costs.meter import Meter
 from longcut.agent.costs.model import CostModel
 from longcut.agent.costs.record import LLMUsage, TurnCost
-from longcut.agent.planning.planner import PlanRequest
+from longcut.agent.planning.planner import ModelVocabulary, Planner, PlanRequest
 from longcut.agent.planning.vocabulary import vocabulary_for
 from longcut.agent.state import Project, Revision, ShotVersion
 from longcut.agent.store import ProjectStore
@@ -117,29 +117,41 @@ def plan(state: TurnState, config: RunnableConfig) -> dict:
         rt.events.emit("plan", "storyboard ready", 1.0)
         return {}
     rt.events.emit("plan", f"planning with the {rt.planner.name} planner")
-    supplied = {r.id: r.image or "" for r in project.references if r.source == "supplied"}
     meter = Meter(rt.planner)
-    result = rt.planner.plan(PlanRequest(
-        request=project.request, seconds=project.seconds, vocabulary=rt.vocabulary,
-        supplied_refs=supplied, max_shot_seconds=PLAN_SHOT_SECONDS, seed=project.seed))
-    known = {r.id: r for r in project.references}
-    project.references = [known.get(r.id, r) for r in result.references]
-    project.storyboard = result.storyboard
-    estimate = _record_planning(rt, project, meter)
-    project.note("plan", f"{len(result.storyboard.shots)} shots, {result.storyboard.seconds:g}s: "
-                 f"{result.rewritten_request[:300]}")
+    plan_storyboard(project, rt.planner, rt.vocabulary)
+    estimate = record_planning(project, turn_cost_model(rt), rt.model_id, meter)
     rt.store.save(project)
-    rt.events.emit("plan", f"{len(result.storyboard.shots)} shots planned; {about(estimate)}", 1.0,
-                   data={"storyboard": result.storyboard.model_dump(mode="json"),
+    rt.events.emit("plan", f"{len(project.storyboard.shots)} shots planned; {about(estimate)}", 1.0,
+                   data={"storyboard": project.storyboard.model_dump(mode="json"),
                          "estimate": estimate.model_dump(mode="json")})
     return {}
 
 
-def _record_planning(rt: Runtime, project: Project, meter: Meter) -> Estimate:
+def plan_storyboard(project: Project, planner: Planner, vocabulary: ModelVocabulary) -> None:
+    """Plan ``project``'s storyboard from its request, in place: its shots, its references, a log line.
+
+    The plan node and ``longcut plan`` (``agent.turn.drafts``) both plan through here.
+    """
+    supplied = {r.id: r.image or "" for r in project.references if r.source == "supplied"}
+    result = planner.plan(PlanRequest(
+        request=project.request, seconds=project.seconds, vocabulary=vocabulary,
+        supplied_refs=supplied, max_shot_seconds=PLAN_SHOT_SECONDS, seed=project.seed))
+    known = {r.id: r for r in project.references}
+    project.references = [known.get(r.id, r) for r in result.references]
+    project.storyboard = result.storyboard
+    project.note("plan", f"{len(result.storyboard.shots)} shots, {result.storyboard.seconds:g}s: "
+                 f"{result.rewritten_request[:300]}")
+
+
+def turn_cost_model(rt: Runtime) -> CostModel:
+    """The cost model of a turn's backend, planner and opening search."""
+    return CostModel(rt.store, rt.model.info, rt.planner_spec, rt.candidates, ADHERENCE_SECONDS)
+
+
+def record_planning(project: Project, cost_model: CostModel, model_id: str, meter: Meter) -> Estimate:
     """Record in the pending turn what planning (or revising) asked of the LLM, and the turn's estimate."""
     planning = meter.llm + (project.pending.cost.planning if project.pending is not None else LLMUsage())
-    cost_model = CostModel(rt.store, rt.model.info, rt.planner_spec, rt.candidates, ADHERENCE_SECONDS)
-    estimate = cost_model.estimate(project.storyboard, cached_shots(project, rt.model_id), planning)
+    estimate = cost_model.estimate(project.storyboard, cached_shots(project, model_id), planning)
     if project.pending is not None:
         project.pending.cost = estimate.as_turn_cost(project.pending.cost.model_copy(update={"planning": planning}))
     return estimate
@@ -166,7 +178,7 @@ def revise(state: TurnState, config: RunnableConfig) -> dict:
     meter = Meter(rt.planner)
     project.storyboard = rt.planner.revise(project, state["request"], rt.vocabulary)
     project.pending = project.pending.model_copy(update={"awaits_revise": False})
-    estimate = _record_planning(rt, project, meter)
+    estimate = record_planning(project, turn_cost_model(rt), rt.model_id, meter)
     project.note("plan", f"turn {state['turn']} revised the storyboard: {state['request'][:300]}")
     rt.store.save(project)
     rt.events.emit("plan", f"storyboard revised: {len(project.storyboard.shots)} shots; {about(estimate)}", 1.0,

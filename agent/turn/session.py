@@ -31,7 +31,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from longcut.agent.costs.prices import load_prices
-from longcut.agent.costs.totals import turn_totals
+from longcut.agent.costs.totals import record_finished_turn
 from longcut.agent.events import Event, EventSink
 from longcut.agent.planning.planner import Planner, video_seconds
 from longcut.agent.planning.vocabulary import vocabulary_for
@@ -53,18 +53,12 @@ from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER
 from longcut.models.backends.base import VideoModel
 from longcut.tools.images import read_image_file
 from longcut.tools.media import probe
-from longcut.tools.paths import (
-    atomic_output,
-    check_input_file,
-    check_output_path,
-    sweep_stale_temps,
-)
+from longcut.tools.paths import atomic_output, check_input_file, sweep_stale_temps
 
 log = logging.getLogger(__name__)
 
 MAX_MUSIC_BYTES = 200 * 1024 * 1024
 MUSIC_SUFFIXES = (".mp3", ".wav", ".m4a", ".aac", ".ogg", ".flac", ".opus")
-EXPORT_SUFFIXES = (".mp4",)
 LOCK_POLL_SECONDS = 0.2  # how often a waiting turn tries the session's lock (and looks at its cancel event)
 
 
@@ -112,11 +106,8 @@ def _planner(opts: Options) -> Planner:
 
 
 def _runtime(store: ProjectStore, opts: Options, model_name: str) -> Runtime:
-    """The turn's runtime: the backend and planner ``opts`` name (or were given), loaded once per turn.
-
-    The LLM price table is read here too, so a damaged one is refused before anything is saved.
-    """
-    load_prices()
+    """The turn's runtime: the backend and planner ``opts`` name (or were given), loaded once per turn."""
+    load_prices()  # a damaged price table is refused before anything is saved
     if opts.video_model is not None:
         model = opts.video_model
     else:
@@ -174,19 +165,6 @@ def _copy_music(folder: Path, src: str | Path, path: Path) -> str:
     return rel
 
 
-def check_export(out: str | Path) -> Path:
-    """Check an ``-o`` path for a render before any work starts."""
-    return check_output_path(out, EXPORT_SUFFIXES)
-
-
-def export(render: Path, out: str | Path) -> Path:
-    """Copy a render to the path the user asked for, atomically."""
-    out = check_export(out)
-    with atomic_output(out) as tmp:
-        shutil.copyfile(render, tmp)
-    return out
-
-
 class Sessions:
     """Make, refine, undo and list the turns of sessions stored in ``store``."""
 
@@ -241,7 +219,9 @@ class Sessions:
             return self._make(request, name, seconds, seed, refs, music, opts)
 
     def _make(self, request: str, name: str, seconds: float | None, seed: int,
-              refs: dict[str, str | Path] | None, music: str | Path | None, opts: Options) -> TurnResult:
+              refs: dict[str, str | Path] | None, music: str | Path | None, opts: Options,
+              draft: Callable[[Project], None] | None = None) -> TurnResult | Project:
+        """``draft``: plan the new project with it (``agent.turn.drafts``) and return it, generating nothing."""
         if self.store.exists(name):
             project = self.store.load(name)
             if project.pending is not None and project.pending.request == request:
@@ -254,7 +234,7 @@ class Sessions:
         seconds = video_seconds(seconds, request)
         supplied = [(_read_reference(n, p), p) for n, p in (refs or {}).items()]
         music_path = _check_music(music) if music else None
-        rt = _runtime(self.store, opts, opts.model)
+        rt = _runtime(self.store, opts, opts.model) if draft is None else None  # a draft loads no weights
         created = not self.store.folder(name).exists()
         try:
             folder = self.store.project_folder(name).root
@@ -262,13 +242,15 @@ class Sessions:
             project = Project(name=name, request=request, seconds=seconds, model=opts.model,
                               planner=opts.planner, seed=seed, references=references,
                               music=_copy_music(folder, music, music_path) if music_path else None,
-                              pending=PendingTurn(n=1, kind="make", request=request))
+                              pending=PendingTurn(n=1, kind="make", request=request, draft=draft is not None))
+            if draft is not None:
+                draft(project)
             self.store.save(project)
         except BaseException:
             if created:  # what this failed first turn created goes with it
                 shutil.rmtree(self.store.folder(name), ignore_errors=True)
             raise
-        return self._run(project, opts, rt)
+        return project if draft is not None else self._run(project, opts, rt)
 
     def refine(self, name: str, feedback: str, opts: Options | None = None) -> TurnResult:
         """A new turn from feedback; only shots whose content changed are generated."""
@@ -356,9 +338,12 @@ class Sessions:
         with starts over with them (its checkpoint and plan are dropped;
         takes on disk whose keys still match are reused).
         """
-        model = opts.model if project.pending.kind == "make" else project.model
-        rt = _runtime(self.store, opts, model)
-        if project.pending.kind == "make" and (opts.model, opts.planner) != (project.model, project.planner):
+        fresh = project.pending.kind == "make" and not project.pending.draft  # a draft runs as it was planned
+        rt = _runtime(self.store, opts, opts.model if fresh else project.model)
+        if project.pending.draft:  # approved: from here it is an unfinished turn like any other
+            project.pending.draft = False
+            self.store.save(project)
+        elif fresh and (opts.model, opts.planner) != (project.model, project.planner):
             project.note("turn", f"turn 1 restarted with model {opts.model!r}, planner {opts.planner!r} "
                          f"(was {project.model!r}, {project.planner!r})")
             project.model, project.planner, project.storyboard = opts.model, opts.planner, None
@@ -383,7 +368,6 @@ class Sessions:
     def _run(self, project: Project, opts: Options, rt: Runtime | None = None) -> TurnResult:
         rt = rt or _runtime(self.store, opts, project.model)
         turn = project.pending.n
-        price = load_prices().price(rt.planner_spec.llm_model)
         started = time.monotonic()
         sweep_stale_temps(self.store.folder(project.name), recursive=True)  # left by a killed process
         with checkpointer(self.checkpoints) as saver:
@@ -396,8 +380,6 @@ class Sessions:
         project.pending = None
         rev = next(r for r in project.revisions if r.n == turn)
         wall = time.monotonic() - started
-        if rev.cost is not None:  # the process that finishes the turn records its wall time and prices its tokens
-            usd = price.usd(turn_totals(project, rev).llm)
-            rev.cost = rev.cost.model_copy(update={"wall_seconds": wall, "usd": usd})
+        record_finished_turn(project, rev, wall, rt.planner_spec.llm_model)
         self.store.save(project)
         return TurnResult(project, rev, self.store.folder(project.name) / render_rel, wall, rt.events.events)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from longcut.errors import InputError
-from longcut.models.backends.base import VideoModel
+from longcut.models.backends.base import ModelInfo, VideoModel
 
 _CUSTOM_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
@@ -93,6 +93,26 @@ def load_backend(name: str, weights: Path | str | None = None) -> VideoModel:
 def forget_loaded_backends() -> None:
     """Drop every loaded backend (tests that swap weights or environment between cases)."""
     _load.cache_clear()
+
+
+def _describe_tiny(weights: Path | None) -> ModelInfo:
+    from longcut.models.backends.tiny import WEIGHTS_DIR, describe
+
+    return describe(weights or WEIGHTS_DIR)
+
+
+# Backends that can say what they make without loading their weights (planning before paying).
+DESCRIBERS: dict[str, Callable[[Path | None], ModelInfo]] = {"tiny": _describe_tiny}
+
+
+def describe_backend(name: str, weights: Path | None = None) -> ModelInfo:
+    """The ``ModelInfo`` of backend ``name``, without loading weights where it can (``DESCRIBERS``).
+
+    Any other backend is loaded (once per process) and asked.
+    """
+    if name in DESCRIBERS:
+        return DESCRIBERS[name](Path(weights) if weights is not None else None)
+    return load_backend(name, weights).info
 
 
 @functools.cache

@@ -50,6 +50,22 @@ CHUNK_LATENTS = 4  # 16 frames = 2 s per chunk
 HISTORY_NOISE = 0.05  # history is noise-augmented a little, as in training
 
 
+def describe(weights_dir: str | Path = WEIGHTS_DIR) -> ModelInfo:
+    """What the tiny backend makes, read from its VAE config alone: no weights are loaded.
+
+    For planning before paying (``longcut plan``); ``weights_id`` is empty
+    because only the weights can say it.
+    """
+    from longcut.models.vae import VAEConfig
+
+    path = Path(weights_dir) / "vae.json"
+    if not path.is_file():
+        raise LongcutError(f"the tiny model needs {path}; it is missing (reinstall longcut)")
+    size = VAEConfig.from_json(path.read_text(encoding="utf-8")).frame_size
+    return ModelInfo("tiny", FPS, size, size, MAX_REFS, CHUNK_LATENTS * T_GROUP, "", T_GROUP,
+                     vocabulary=WORLD_VOCABULARY, reader=WORLD_READER, wall_per_video_second=WALL_PER_VIDEO_SECOND)
+
+
 def _hash_state(*modules: torch.nn.Module) -> str:
     h = hashlib.sha256()
     for m in modules:
