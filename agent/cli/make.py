@@ -17,12 +17,14 @@ out_console = Console()
 
 
 def _options(model: str, planner: str, base_url: str | None, llm_model: str, listener, weights: Path | None = None,
-             candidates: int | None = None, keep_continuity: bool = False):
+             candidates: int | None = None, keep_continuity: bool = False, budget=None):
     from longcut.agent.turn.session import Options
     from longcut.agent.turn.spec import resolve_planner
 
     resolve_planner(planner)
     extra = {} if candidates is None else {"candidates": candidates}
+    if budget is not None:
+        extra["budget"] = budget
     if keep_continuity:
         extra["cut_fallback"] = False
     return Options(model=model, weights=weights, planner=planner,
@@ -33,6 +35,15 @@ def _options(model: str, planner: str, base_url: str | None, llm_model: str, lis
 CANDIDATES_HELP = ("Seeds tried for each shot's opening chunk when the evaluator can read the prompt; "
                    "the best is continued, and each retry tries twice as many, up to 8 (1 = off; default 4).")
 WAIT_HELP = "If another turn of the session is running, wait for it to finish (default: refuse)."
+MAX_MINUTES_HELP = "Refuse a plan estimated over N minutes; stop at the next chunk past them (takes kept)."
+MAX_USD_HELP = "Refuse a plan estimated over N dollars of LLM tokens; stop past them (the price table)."
+MAX_TRIES_HELP = "Refuse a plan expected to take over N tries; stop before try N+1 (every shot's retries count)."
+
+
+def _budget(max_minutes: float | None, max_usd: float | None, max_tries: int | None):
+    from longcut.agent.costs.budget import Budget
+
+    return Budget(max_minutes, max_usd, max_tries)
 CANDIDATES_MAX = 8  # tools.generate.MAX_CANDIDATES, not imported here: it would load torch at start-up
 
 
@@ -86,6 +97,9 @@ def make(
     approve_plan: bool = typer.Option(False, "--approve", help="Show the plan and its estimate first and ask "
                                       "before generating (without a terminal: keep it as a draft)."),
     yes: bool = typer.Option(False, "--yes", help="With --approve: do not ask, generate."),
+    max_minutes: float | None = typer.Option(None, "--max-minutes", help=MAX_MINUTES_HELP),
+    max_usd: float | None = typer.Option(None, "--max-usd", help=MAX_USD_HELP),
+    max_tries: int | None = typer.Option(None, "--max-tries", help=MAX_TRIES_HELP),
 ) -> None:
     """Make a video from a request: plan, generate, check, edit, render."""
     from longcut.agent.turn import drafts
@@ -96,13 +110,13 @@ def make(
     if request is None:
         if session is None:
             raise InputError("make needs a request, or --session NAME of a draft made by `longcut plan`")
-        return approve(session, out, weights, wait)
+        return approve(session, out, weights, wait, max_minutes, max_usd, max_tries)
     refs = parse_refs(ref)
     spec = resolve_turn(request, seconds, model, planner, list(refs.items()), seed, keep_continuity)
     sessions = Sessions(wait=wait)
     display = Display()
     opts = _options(spec.model, spec.planner, base_url, llm_model, display, weights, candidates,
-                    spec.keep_continuity)
+                    spec.keep_continuity, _budget(max_minutes, max_usd, max_tries))
     if approve_plan and not yes:
         from longcut.agent.cli.plan import ask_to_generate
 
@@ -125,6 +139,9 @@ def approve(
     out: str | None = typer.Option(None, "-o", "--out", help="Write the video here (.mp4)."),
     weights: Path | None = typer.Option(None, "--weights", help="Local weights folder of the draft's model."),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
+    max_minutes: float | None = typer.Option(None, "--max-minutes", help=MAX_MINUTES_HELP),
+    max_usd: float | None = typer.Option(None, "--max-usd", help=MAX_USD_HELP),
+    max_tries: int | None = typer.Option(None, "--max-tries", help=MAX_TRIES_HELP),
 ) -> None:
     """Generate a session's draft exactly as it was planned (its model and planner)."""
     from longcut.agent.turn import drafts
@@ -136,7 +153,8 @@ def approve(
     display = Display()
     with display.progress:
         result = drafts.approve(sessions, session, _options(project.model, project.planner, None, "gpt-4o-mini",
-                                                            display, weights))
+                                                            display, weights,
+                                                            budget=_budget(max_minutes, max_usd, max_tries)))
     _finish(result, out_path)
 
 
@@ -154,6 +172,9 @@ def refine(
     plan_only: bool = typer.Option(False, "--plan-only", help="Show the revised storyboard, the shots it would "
                                    "generate and what that costs; change nothing."),
     as_json: bool = typer.Option(False, "--json", help="With --plan-only: print it as JSON."),
+    max_minutes: float | None = typer.Option(None, "--max-minutes", help=MAX_MINUTES_HELP),
+    max_usd: float | None = typer.Option(None, "--max-usd", help=MAX_USD_HELP),
+    max_tries: int | None = typer.Option(None, "--max-tries", help=MAX_TRIES_HELP),
 ) -> None:
     """Change a session's video; only shots whose content changed are generated again."""
     from longcut.agent.turn.session import Sessions
@@ -162,7 +183,8 @@ def refine(
     sessions = Sessions(wait=wait)
     display = Display()
     model = sessions.store.load(session).model
-    opts = _options(model, planner, base_url, llm_model, display, weights, candidates, keep_continuity)
+    opts = _options(model, planner, base_url, llm_model, display, weights, candidates, keep_continuity,
+                    _budget(max_minutes, max_usd, max_tries))
     if plan_only:
         from longcut.agent.cli.plan import show_preview
         from longcut.agent.turn.drafts import preview_refine

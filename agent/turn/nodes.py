@@ -103,7 +103,8 @@ def chain_runtime(task: ChainTask, turn: Runtime | None = None) -> Runtime:
         raise LongcutError(f"model {task.model.name!r} now has weights {model.info.weights_id!r}, but the turn "
                            f"was planned with {task.model.weights_id!r}; run the turn again to plan it anew")
     planner = turn.planner if turn is not None and turn.planner_spec == task.planner else build_planner(task.planner)
-    shared = {} if turn is None else {"events": turn.events, "cancel": turn.cancel, "progress": turn.progress}
+    shared = {} if turn is None else {"events": turn.events, "cancel": turn.cancel, "progress": turn.progress,
+                                      "spend": turn.spend}
     return Runtime(store=store, model=model, planner=planner, vocabulary=vocabulary_for(model.info),
                    model_spec=task.model, planner_spec=task.planner, retry=task.retry, candidates=task.candidates,
                    **shared)
@@ -191,6 +192,10 @@ def references(state: TurnState, config: RunnableConfig) -> dict:
     """Generate the reference images the storyboard names and the user did not supply."""
     rt = runtime_of(config)
     project = rt.store.load(state["project"])
+    if rt.spend is not None and rt.spend.budget.capped:  # before anything is generated: the plan within budget?
+        planning = project.pending.cost.planning if project.pending is not None else LLMUsage()
+        rt.spend.budget.check_plan(turn_cost_model(rt).estimate(project.storyboard, cached_shots(project, rt.model_id),
+                                                                planning))
     folder = rt.store.project_folder(project.name)
     todo = [r for r in project.references if r.image is None and r.source == "generated"]
     for i, ref in enumerate(todo):

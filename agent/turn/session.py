@@ -30,7 +30,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from longcut.agent.costs.prices import load_prices
+from longcut.agent.costs.budget import Budget, Spend
+from longcut.agent.costs.prices import Price, load_prices
 from longcut.agent.costs.totals import record_finished_turn
 from longcut.agent.events import Event, EventSink
 from longcut.agent.planning.planner import Planner, video_seconds
@@ -83,6 +84,7 @@ class Options:
     video_model: VideoModel | None = None  # injected (tests, the job API's warm worker)
     planner_impl: Planner | None = None
     cancel: threading.Event | None = None  # set it to stop the turn at the next chunk (the job API's cancel)
+    budget: Budget = field(default_factory=Budget)  # caps on minutes, dollars and tries (agent.costs.budget)
 
 
 @dataclass
@@ -116,10 +118,17 @@ def _runtime(store: ProjectStore, opts: Options, model_name: str) -> Runtime:
         model = load_backend(model_name, opts.weights)
     model_spec = ModelSpec(name=model_name, weights=str(opts.weights) if opts.weights is not None else None,
                            weights_id=model.info.weights_id)
-    return Runtime(store=store, model=model, planner=_planner(opts), vocabulary=vocabulary_for(model.info),
+    planner = _planner(opts)
+    return Runtime(store=store, model=model, planner=planner, vocabulary=vocabulary_for(model.info),
                    model_spec=model_spec, planner_spec=_planner_spec(opts), events=EventSink(opts.listeners),
                    candidates=opts.candidates, retry=RetryPolicy(opts.max_tries, opts.rewrite_after, opts.cut_fallback),
-                   cancel=opts.cancel if opts.cancel is not None else threading.Event())
+                   cancel=opts.cancel if opts.cancel is not None else threading.Event(), spend=_spend(opts, planner))
+
+
+def _spend(opts: Options, planner: Planner) -> Spend | None:
+    """What a capped turn spends, from now on (None: no cap)."""
+    price = load_prices().price(opts.llm_model) if opts.planner != "offline" else Price()
+    return Spend(opts.budget, planner, price) if opts.budget.capped else None
 
 
 def _read_reference(name: str, src: str | Path):

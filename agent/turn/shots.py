@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from longcut.agent.costs.budget import Spend
 from longcut.agent.costs.meter import Meter
 from longcut.agent.costs.record import TakeCost
 from longcut.agent.events import EventSink
@@ -99,6 +100,7 @@ class Runtime:
     candidates: int = DEFAULT_CANDIDATES
     cancel: CancelFlag = field(default_factory=threading.Event)
     progress: ShotProgress = field(default_factory=ShotProgress)
+    spend: Spend | None = None  # the turn's budget and what it spent (None: no cap)
 
     @property
     def model_id(self) -> str:
@@ -107,9 +109,11 @@ class Runtime:
         return f"{info.name}@{info.weights_id}"
 
     def check_cancel(self) -> None:
-        """Raise ``Cancelled`` if the job was cancelled."""
+        """Raise ``Cancelled`` if the job was cancelled, ``BudgetExceeded`` if the turn is over its budget."""
         if self.cancel.is_set():
             raise Cancelled("the job was cancelled")
+        if self.spend is not None:
+            self.spend.check()
 
     def start_shots(self, seconds_to_make: float, reset: bool = True) -> None:
         """Set the seconds the shots stage covers (``reset=False``: only if not set yet, e.g. on resume)."""
@@ -257,6 +261,8 @@ def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev
             take = found
         else:
             rt.check_cancel()
+            if rt.spend is not None:
+                rt.spend.start_try()
             meter = Meter(rt.planner)  # from before a rewrite: its tokens are this try's
             if rt.retry.rewrites_at(attempt) and take is not None:  # enough failures: ask for a new prompt
                 prompt = rt.planner.rewrite_failed(shot.intent, shot.prompt, take_problems(take), rt.vocabulary)

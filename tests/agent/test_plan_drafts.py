@@ -141,3 +141,12 @@ def test_refine_plan_only_shows_what_would_be_regenerated_and_changes_nothing(ho
     assert store(tmp_path).load("ball") == before  # nothing saved
     assert run("refine", "ball", "make the third shot green") in (0, None)
     assert store(tmp_path).load("ball").revisions[-1].regenerated == doc["generate"]
+
+
+def test_budget_options_refuse_a_plan_from_the_command_line(home, tmp_path, capsys):
+    assert run("make", REQUEST, "--model", "oracle", "--session", "b", "--max-tries", "1") == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--max-tries is 1: nothing was generated" in err and home[-1].calls == []
+    assert run("make", REQUEST, "--model", "oracle", "--session", "c", "--max-minutes", "-1") == 2
+    assert "--max-minutes must be a number above 0" in capsys.readouterr().err
+    assert not store(tmp_path).exists("c")
