@@ -56,7 +56,7 @@ def _iso(t: float | None) -> str | None:
 
 def job_out(cfg: ServerConfig, job: Job, with_storyboard: bool = True) -> JobOut:
     """A job as the API shows it (the storyboard read from its project, once it started)."""
-    storyboard = _storyboard(cfg, job) if with_storyboard and job.status != "queued" else None
+    storyboard, cost = _views(cfg, job) if with_storyboard and job.status != "queued" else (None, None)
     result = None
     if job.status == "succeeded":
         result = {"video": f"/v1/jobs/{job.id}/result", "project": f"/v1/jobs/{job.id}/result/project"}
@@ -64,7 +64,7 @@ def job_out(cfg: ServerConfig, job: Job, with_storyboard: bool = True) -> JobOut
     return JobOut(id=job.id, kind=job.kind, status=job.status, session=job.session, request=job.request,
                   created=_iso(job.created), started=_iso(job.started), finished=_iso(job.finished),
                   attempts=job.attempts, cancel_requested=job.cancel_requested, progress=Progress(**progress),
-                  storyboard=storyboard, revision=job.revision, error=job.error, result=result)
+                  storyboard=storyboard, revision=job.revision, error=job.error, result=result, cost=cost)
 
 
 def project_of(cfg: ServerConfig, session: str):
@@ -75,13 +75,22 @@ def project_of(cfg: ServerConfig, session: str):
     return projects.load(session) if projects.exists(session) else None
 
 
-def _storyboard(cfg: ServerConfig, job: Job) -> dict[str, Any] | None:
+def _views(cfg: ServerConfig, job: Job) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The job's storyboard, and what its turn cost (its totals once finished, else the estimate so far)."""
     project = project_of(cfg, job.session)
     if project is None:
-        return None
+        return None, None
     rev = next((r for r in project.revisions if r.n == job.revision), None)
     board = rev.storyboard if rev is not None else project.storyboard
-    return board.model_dump(mode="json") if board is not None else None
+    if rev is not None:
+        from longcut.agent.costs.totals import turn_totals
+
+        cost = turn_totals(project, rev).model_dump(mode="json")
+    else:
+        pending = project.pending.cost if project.pending is not None else None
+        cost = None if pending is None else {"estimate_seconds": pending.estimate_seconds,
+                                             "estimate_usd": pending.estimate_usd}
+    return (board.model_dump(mode="json") if board is not None else None), cost
 
 
 def owned_job(store: JobStore, job_id: str, owner: str) -> Job:

@@ -25,6 +25,7 @@ from longcut.agent.service.deps import (
 from longcut.agent.service.errors import ApiError, not_found
 from longcut.agent.service.job_records import TERMINAL, Job
 from longcut.agent.service.models import ErrorOut, JobOut, JobPage, JobRequest
+from longcut.agent.service.plan_store import claim_plan, release_plan
 from longcut.agent.service.queue import JobActive, JobStore
 from longcut.agent.service.retention import delete_job
 from longcut.agent.service.upload_store import upload_path
@@ -38,7 +39,29 @@ router = APIRouter()
 
 @router.post("/v1/jobs", status_code=202, tags=["jobs"], responses={200: {"model": JobOut}, 429: {"model": ErrorOut}})
 def submit(owner: Owner, cfg: Config, store: Store, body: JobRequest, idempotency_key: IdemKey = None) -> JSONResponse:
-    """Queue a new video (202); the same ``Idempotency-Key`` returns the same job (200), never a second."""
+    """Queue a new video (202); the same ``Idempotency-Key`` returns the same job (200), never a second.
+
+    With ``options.plan_id`` the job generates that plan (``POST /v1/plans``) as it was made.
+    """
+    opts = body.options
+    budget = {k: getattr(opts, k) for k in ("max_minutes", "max_usd", "max_tries") if getattr(opts, k) is not None}
+    if opts.plan_id is None:
+        request = checked_request(owner, cfg, body)
+        session = "s" + secrets.token_hex(10)  # a fresh slug per job
+    else:
+        request, session = _planned(owner, cfg, body)
+    try:
+        job, new = store.submit(owner, "make", request | budget, session, cfg.max_active_jobs, idempotency_key,
+                                request["model"])
+    except BaseException:
+        if opts.plan_id is not None:
+            release_plan(cfg.home, owner, opts.plan_id)
+        raise
+    return JSONResponse(job_out(cfg, job).model_dump(mode="json"), 202 if new else 200)
+
+
+def checked_request(owner: str, cfg, body: JobRequest) -> dict[str, Any]:
+    """A new video's request checked against the server's limits and the caller's uploads: the job's request."""
     from longcut.agent.turn.spec import TurnLimits, resolve_turn
 
     opts = body.options
@@ -51,12 +74,20 @@ def submit(owner: Owner, cfg: Config, store: Store, body: JobRequest, idempotenc
         if path is None:
             raise ApiError(422, f"no upload {r.upload_id!r} (reference {r.name!r}); upload it with POST /v1/uploads")
         os.utime(path)  # its retention age restarts: an upload in use is not stale
-    request = {"request": body.request, "seconds": spec.seconds, "model": spec.model, "planner": spec.planner,
-               "seed": spec.seed, "keep_continuity": spec.keep_continuity,
-               "references": [r.model_dump() for r in body.references]}
-    session = "s" + secrets.token_hex(10)  # a fresh slug per job
-    job, new = store.submit(owner, "make", request, session, cfg.max_active_jobs, idempotency_key, spec.model)
-    return JSONResponse(job_out(cfg, job).model_dump(mode="json"), 202 if new else 200)
+    return {"request": body.request, "seconds": spec.seconds, "model": spec.model, "planner": spec.planner,
+            "seed": spec.seed, "keep_continuity": spec.keep_continuity,
+            "references": [r.model_dump() for r in body.references]}
+
+
+def _planned(owner: str, cfg, body: JobRequest) -> tuple[dict[str, Any], str]:
+    """The job request and draft session of the caller's plan ``options.plan_id``, claimed for this job."""
+    record = claim_plan(cfg.home, owner, body.options.plan_id)
+    if record is None:
+        raise not_found("plan", body.options.plan_id)
+    if record.request["request"] != body.request:
+        release_plan(cfg.home, owner, record.id)
+        raise ApiError(422, f"plan {record.id!r} was made for another request; send the plan's request with it")
+    return record.request, record.id
 
 @router.get("/v1/jobs", tags=["jobs"])
 def list_jobs(owner: Owner, cfg: Config, store: Store, limit: Annotated[int, Query(ge=1, le=100)] = 20,

@@ -26,6 +26,13 @@ class JobOptions(_In):
     seed: int = Field(0, ge=0, lt=SEED_LIMIT)
     keep_continuity: bool = Field(False, description="Never cut inside a continuous run of shots (by default a "
                                   "continuous shot whose extensions all fail gets one fresh try: a cut).")
+    plan_id: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]{15,39}$",
+                                description="Generate this plan (POST /v1/plans) exactly as it was made; the "
+                                "request must be the plan's, its model, planner, length and seed are the plan's.")
+    max_minutes: float | None = Field(None, gt=0, le=1e6, description="Refuse a plan estimated over this many "
+                                      "minutes; stop at the next chunk past them (finished takes kept).")
+    max_usd: float | None = Field(None, gt=0, le=1e6, description="The same for LLM dollars (the price table).")
+    max_tries: int | None = Field(None, ge=1, le=100000, description="The same for takes generated (retries count).")
 
 
 NOT_BLANK = r"\S"  # at least one character that is not white space: a blank request is refused here, not by the worker
@@ -86,6 +93,21 @@ class JobOut(BaseModel):
     revision: int | None = None
     error: str | None = None
     result: dict[str, str] | None = Field(None, description="URLs of the video and project JSON, once succeeded.")
+    cost: dict[str, Any] | None = Field(None, description="What the job's turn cost per shot and in all (wall and "
+                                        "CPU seconds, tries, chunks, LLM tokens, dollars) beside its estimate.")
+
+
+class PlanOut(BaseModel):
+    """A plan: the storyboard a job would generate and what it would cost; nothing is generated."""
+
+    id: str = Field(description="Pass it as options.plan_id of POST /v1/jobs to generate it.")
+    created: str
+    request: dict[str, Any]
+    storyboard: dict[str, Any]
+    references: list[dict[str, Any]]
+    generate: list[str] = Field(description="Shot ids a job would generate.")
+    estimate: dict[str, Any] = Field(description="Wall seconds, tries, LLM tokens and dollars, per shot and in all; "
+                                     "calibrated from this server's own records once it has some.")
 
 
 class JobPage(BaseModel):

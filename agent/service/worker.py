@@ -119,6 +119,7 @@ def execute(job: Job, store: JobStore, cfg: ServerConfig, listener) -> tuple[str
 
 
 def _execute_turn(job: Job, store: JobStore, cfg: ServerConfig, listener, sessions) -> tuple[str, int]:
+    from longcut.agent.costs.budget import Budget
     from longcut.agent.service.upload_store import upload_path
     from longcut.agent.turn.session import Options
     from longcut.models.backends.registry import load_backend
@@ -128,7 +129,8 @@ def _execute_turn(job: Job, store: JobStore, cfg: ServerConfig, listener, sessio
     offered("model", model, cfg.models, "models")  # the server may have dropped it since the job was queued
     opts = Options(model=model, planner=req["planner"], base_url=os.environ.get("LONGCUT_OPENAI_BASE_URL"),
                    listeners=[listener], video_model=load_backend(model), cancel=listener.stop,
-                   cut_fallback=not req.get("keep_continuity", False))  # jobs queued before the option: default
+                   cut_fallback=not req.get("keep_continuity", False),  # jobs queued before the option: default
+                   budget=Budget(req.get("max_minutes"), req.get("max_usd"), req.get("max_tries")))
     if job.kind == "make":
         refs = {}
         for ref in req["references"]:
