@@ -9,8 +9,11 @@ LLM use, the same planner):
 * a take's wall seconds as ``chunk_seconds × chunks + take_seconds``, a
   least-squares line through the recorded takes (chunks of the kept
   generation plus the dropped opening candidates'), both terms kept ≥ 0;
-* opening-search chunks per take, and takes per generated shot (tries), as
-  recorded means;
+* the warm takes only: a backend's first take in a process pays its lazy
+  loads (the text encoder), recorded as ``cold`` and fitted apart as
+  ``cold_seconds``, what such a take costs beyond a warm one;
+* opening-search chunks per take as a recorded mean, and takes per
+  generated shot (tries) as a mean shrunk towards one try per shot;
 * render seconds per video second, and the rest of a turn (wall time less
   its takes and its render: loading, planning, references), as means;
 * LLM calls and tokens per plan and per revision, as means.
@@ -36,13 +39,15 @@ log = logging.getLogger(__name__)
 
 MAX_PROJECTS = 50  # the most recently saved projects are read
 MAX_TAKES = 400  # the most recent measured takes are fitted
+TRIES_PRIOR_WEIGHT = 3  # shots' worth of "one try each" the recorded tries are averaged with
 
 
 @dataclass
 class Records:
     """What the store recorded for one backend and planner."""
 
-    takes: list[tuple[str, int, float]] = field(default_factory=list)  # (created, chunks + dropped ones, wall)
+    takes: list[tuple[str, int, float]] = field(default_factory=list)  # warm: (created, chunks + dropped, wall)
+    cold: list[tuple[int, float]] = field(default_factory=list)  # a backend's first takes in a process
     search_chunks: list[int] = field(default_factory=list)
     tries: list[int] = field(default_factory=list)  # takes per (project, turn, shot)
     turns: list[tuple[float, float]] = field(default_factory=list)  # (render s per video s, rest of the turn s)
@@ -76,7 +81,11 @@ def gather(projects: list[Project], backend: str, planner: str) -> Records:
         for v in ours:
             per_shot[(v.turn, v.shot_id)] = per_shot.get((v.turn, v.shot_id), 0) + 1
             if v.cost is not None and v.cost.wall_seconds > 0:
-                rec.takes.append((v.created, v.cost.chunks + v.cost.search_chunks, v.cost.wall_seconds))
+                chunks = v.cost.chunks + v.cost.search_chunks
+                if v.cost.cold:
+                    rec.cold.append((chunks, v.cost.wall_seconds))
+                else:
+                    rec.takes.append((v.created, chunks, v.cost.wall_seconds))
                 rec.search_chunks.append(v.cost.search_chunks)
         rec.tries += [n for (turn, _), n in per_shot.items() if turn is not None]
         if not ours and project.model != backend:
@@ -128,12 +137,15 @@ def _llm_rate(usages: list[LLMUsage], prior: LLMRate) -> LLMRate:
 def calibrated_rates(prior: Rates, rec: Records) -> Rates:
     """``prior`` with every figure the records measure replaced by the measured one."""
     update: dict = {"plan": _llm_rate(rec.plans, prior.plan), "revise": _llm_rate(rec.revisions, prior.revise)}
-    if rec.takes:
-        slope, intercept = fit_line([float(c) for _, c, _ in rec.takes], [w for _, _, w in rec.takes])
-        update |= {"chunk_seconds": slope, "take_seconds": intercept, "measured_takes": len(rec.takes),
+    takes = rec.takes or [("", c, w) for c, w in rec.cold]  # only cold takes so far: better than the prior
+    if takes:
+        slope, intercept = fit_line([float(c) for _, c, _ in takes], [w for _, _, w in takes])
+        update |= {"chunk_seconds": slope, "take_seconds": intercept, "measured_takes": len(takes),
                    "search_chunks": prior.search_chunks and sum(rec.search_chunks) / len(rec.search_chunks)}
-    if rec.tries:
-        update["tries_per_shot"] = max(1.0, sum(rec.tries) / len(rec.tries))
+        if rec.takes and rec.cold:  # what a first take costs beyond a warm one of its size
+            update["cold_seconds"] = sum(max(0.0, w - slope * c - intercept) for c, w in rec.cold) / len(rec.cold)
+    if rec.tries:  # shrunk towards one try per shot: a few shots say little about the pass rate
+        update["tries_per_shot"] = max(1.0, (sum(rec.tries) + TRIES_PRIOR_WEIGHT) / (len(rec.tries) + TRIES_PRIOR_WEIGHT))
     if rec.turns:
         n = len(rec.turns)
         update |= {"render_per_second": sum(r for r, _ in rec.turns) / n,

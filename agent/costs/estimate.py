@@ -67,12 +67,14 @@ def expected_usage(rate: LLMRate) -> LLMUsage:
 
 
 def estimate_turn(board: Storyboard, info: ModelInfo, rates: Rates, cached: set[str] = frozenset(),
-                  llm: LLMUsage | None = None, price: Price = Price()) -> Estimate:
+                  llm: LLMUsage | None = None, price: Price = Price(), cold: bool = False) -> Estimate:
     """The expected cost of generating ``board`` with the backend ``info`` describes.
 
     ``cached``: shot ids whose takes are on record. ``llm``: the planner's
     use (what planning already spent, or ``expected_usage`` of a step still
-    to come); priced by ``price``.
+    to come); priced by ``price``. ``cold``: the turn will run in a process
+    where the backend has not generated yet (its first take pays
+    ``cold_seconds``).
     """
     shots: list[ShotEstimate] = []
     for s in board.shots:
@@ -87,7 +89,8 @@ def estimate_turn(board: Storyboard, info: ModelInfo, rates: Rates, cached: set[
                                   seconds_expected=None if take is None else take * rates.tries_per_shot))
     todo = [s for s in shots if not s.cached]
     known = all(s.seconds_expected is not None for s in todo)
-    generation = sum(s.seconds_expected for s in todo) if known else None
+    generation = sum(s.seconds_expected for s in todo) + (rates.cold_seconds if cold and todo else 0.0) \
+        if known else None
     render = rates.render_per_second * board.seconds
     usage = llm or LLMUsage()
     return Estimate(

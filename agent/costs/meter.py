@@ -12,6 +12,18 @@ import time
 
 from longcut.agent.costs.record import LLMUsage
 
+_WARM: set[str] = set()  # backends that have generated in this process (their lazy loads are done)
+
+
+def is_warm(backend: str) -> bool:
+    """Whether ``backend`` has generated a take in this process already."""
+    return backend in _WARM
+
+
+def mark_warm(backend: str) -> None:
+    """Note that ``backend`` has generated a take in this process."""
+    _WARM.add(backend)
+
 
 def usage_of(planner: object | None) -> LLMUsage:
     """A planner's LLM calls and tokens so far (zero for one that keeps no ``usage``)."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from longcut.agent.costs.calibrate import rates_for
 from longcut.agent.costs.estimate import Estimate, estimate_turn, expected_usage
+from longcut.agent.costs.meter import is_warm
 from longcut.agent.costs.prices import Price, load_prices
 from longcut.agent.costs.rates import Rates, prior_rates
 from longcut.agent.costs.record import LLMUsage
@@ -58,4 +59,4 @@ class CostModel:
         usage = llm or LLMUsage()
         if step is not None:
             usage = usage + expected_usage(self.rates.plan if step == "plan" else self.rates.revise)
-        return estimate_turn(board, self.info, self.rates, cached, usage, self.price)
+        return estimate_turn(board, self.info, self.rates, cached, usage, self.price, cold=not is_warm(self.info.name))

@@ -43,6 +43,7 @@ class Rates(BaseModel):
     tries_per_shot: float = Field(1.0, ge=1.0)  # takes per generated shot (retries of failed reviews)
     render_per_second: float = Field(PRIOR_RENDER_PER_SECOND, ge=0.0)  # render wall seconds per video second
     turn_seconds: float = Field(0.0, ge=0.0)  # the rest of a turn: loading, planning, references, the graph
+    cold_seconds: float = Field(0.0, ge=0.0)  # what a backend's first take in a process costs on top (lazy loads)
     plan: LLMRate = Field(default_factory=LLMRate)
     revise: LLMRate = Field(default_factory=LLMRate)
     measured_takes: int = 0  # records behind chunk_seconds, take_seconds, search_chunks, tries_per_shot

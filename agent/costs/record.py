@@ -40,6 +40,7 @@ class TakeCost(_Record):
     search_chunks: int = Field(0, ge=0)  # chunks of the opening candidates the search dropped
     llm: LLMUsage = Field(default_factory=LLMUsage)  # planner calls this try made (a rewritten prompt)
     estimate_seconds: float | None = Field(None, ge=0.0)  # what the cost model expected of a take of this shot
+    cold: bool = False  # the backend's first take in its process: it paid the lazy loads (text encoder, ...)
 
 
 class TurnCost(_Record):

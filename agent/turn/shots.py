@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from longcut.agent.costs.budget import Spend
-from longcut.agent.costs.meter import Meter
+from longcut.agent.costs.meter import Meter, is_warm, mark_warm
 from longcut.agent.costs.record import TakeCost
 from longcut.agent.events import EventSink
 from longcut.agent.planning.planner import ModelVocabulary, Planner
@@ -329,7 +329,9 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
                             continue_from=prev.file if prev is not None else None, out=rel,
                             candidates=search_width(rt.candidates, attempt) if judge is not None else 1,
                             search_seconds=ADHERENCE_SECONDS)
+    cold = not is_warm(rt.model.info.name)
     result = generate_clip(args, folder, rt.model, on_progress=progress, judge=judge)
+    mark_warm(rt.model.info.name)
     report = review_clip(ReviewArgs(file=result.file, prompt=prompt, seconds=shot.seconds,
                                     chunk_frames=result.chunk_frames, chunk_starts=result.chunk_starts,
                                     latent_starts=result.latent_starts), folder, expected)
@@ -338,7 +340,7 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
         model=rt.model_id, attempt=attempt, cut=cut, turn=turn,
         checks=[ShotCheck(name=c.name, passed=c.passed, detail=c.detail, wrong=c.wrong) for c in report.checks],
         cost=TakeCost(wall_seconds=meter.wall_seconds, cpu_seconds=meter.cpu_seconds, chunks=result.chunks,
-                      search_chunks=result.searched_chunks, llm=meter.llm,
+                      search_chunks=result.searched_chunks, llm=meter.llm, cold=cold,
                       estimate_seconds=project.pending.cost.shot_estimates.get(shot.id) if project.pending else None),
     )
 

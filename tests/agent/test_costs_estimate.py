@@ -88,7 +88,7 @@ def test_retries_and_the_planners_tokens_are_calibrated(tmp_path):
     store.save(p)
     spec = PlannerSpec(name="openai", llm_model="m")
     est = CostModel(store, INFO, spec, 1, 3.0).estimate(board(2.0, 2.0), step="plan")
-    assert est.tries == pytest.approx(2 * 1.5)
+    assert est.tries == pytest.approx(2 * (1 + 2 + 3) / (2 + 3))  # shrunk towards one try per shot
     assert est.llm == LLMUsage(calls=2, prompt_tokens=1000, completion_tokens=300)
     priced = estimate_turn(board(2.0), INFO, prior_rates(INFO, "openai", 1, 3.0), llm=est.llm,
                            price=Price(prompt_per_million=1.0, completion_per_million=10.0))
@@ -105,3 +105,16 @@ def test_the_search_adds_its_openings_before_anything_is_measured():
     reader_info = ModelInfo("fake", 8, 64, 64, 0, 16, "w1", wall_per_video_second=0.25, reader=object())
     rates = prior_rates(reader_info, "offline", candidates=4, search_seconds=3.0)
     assert rates.search_chunks == 3 * 2  # three more candidates, each a 3 s opening of two 2 s chunks
+
+
+def test_a_first_take_in_a_process_is_fitted_apart(tmp_path):
+    store = ProjectStore(tmp_path / "projects")
+    p = recorded_project("a", [("s1", 1, 4.0), ("s2", 2, 7.0), ("s3", 4, 13.0), ("s4", 1, 24.0)], wall=60.0)
+    p.versions[3] = p.versions[3].model_copy(update={"cost": p.versions[3].cost.model_copy(update={"cold": True})})
+    store.save(p)
+    rates = rates_for(store, prior_rates(INFO, "offline", 1, 3.0), "offline")
+    assert (rates.chunk_seconds, rates.take_seconds) == pytest.approx((3.0, 1.0))  # the warm takes' line
+    assert rates.cold_seconds == pytest.approx(24.0 - 4.0)
+    warm = estimate_turn(board(4.0), INFO, rates)
+    cold = estimate_turn(board(4.0), INFO, rates, cold=True)
+    assert cold.generation_seconds - warm.generation_seconds == pytest.approx(20.0)

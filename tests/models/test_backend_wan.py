@@ -78,6 +78,8 @@ def test_loads_through_the_registry_with_native_fps_and_folder_settings(t2v, t2v
     assert info.chunk_frames == 8  # (3 − 1 history latents) × 4 frames
     assert len(info.weights_id) == 16 and info.weights_id == t2v.info.weights_id
     assert not t2v.pipe.transformer.training and not t2v.pipe.text_encoder.training
+    # the cost model's prior: Wan-AI's published speed, scaled to the steps this folder runs
+    assert info.wall_per_video_second == pytest.approx(48.0 * t2v.steps / 50)
 
 
 def test_text_to_video_streams_windows_with_expected_frame_counts(t2v):

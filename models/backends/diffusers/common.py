@@ -127,6 +127,11 @@ class Window:
     guidance: float
 
 
+def scaled_speed(published: float | None, steps: int, native_steps: int) -> float | None:
+    """A published wall-seconds-per-video-second figure at ``steps`` denoising steps (time is linear in steps)."""
+    return None if published is None else published * steps / native_steps
+
+
 class WindowedDiffusersModel(abc.ABC):
     """The window loop shared by the diffusers backends; subclasses make one window.
 
@@ -158,7 +163,8 @@ class WindowedDiffusersModel(abc.ABC):
         if getattr(self, "_weights_id", None) is None:
             self._weights_id = weights_id(self.weights)
         chunk = self.t_scale * (self.window_latents - self.keep)
-        return ModelInfo(self.name, self.fps, self.width, self.height, self.max_refs, chunk, self._weights_id)
+        return ModelInfo(self.name, self.fps, self.width, self.height, self.max_refs, chunk, self._weights_id,
+                         wall_per_video_second=getattr(self, "wall_per_video_second", None))
 
     def generate_image(self, prompt: str, seed: int = 0, references: tuple[np.ndarray, ...] = ()) -> np.ndarray:
         """One uint8 (h, w, 3) image: a one-frame generation."""

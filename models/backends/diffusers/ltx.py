@@ -42,6 +42,7 @@ from longcut.models.backends.diffusers.common import (
     WindowedDiffusersModel,
     check_size,
     fit_image,
+    scaled_speed,
     to_uint8_frames,
     window_latents_for,
 )
@@ -68,9 +69,11 @@ class LtxPreset:
     guidance: float = 3.0
     decode_timestep: float = 0.05  # used only by VAEs with timestep conditioning (0.9.1+)
     decode_noise_scale: float = 0.025
+    # Published speed at the native size and steps (docs/gpu.md): "faster than it can be watched" on an H100.
+    published_wall_per_second: float | None = None
 
 
-LTX_PRESETS: dict[str, LtxPreset] = {"ltx": LtxPreset(768, 512, 24.0)}
+LTX_PRESETS: dict[str, LtxPreset] = {"ltx": LtxPreset(768, 512, 24.0, published_wall_per_second=1.0)}
 
 
 class LtxVideoModel(WindowedDiffusersModel):
@@ -101,6 +104,7 @@ class LtxVideoModel(WindowedDiffusersModel):
         self.steps, self.guidance = pick(steps, cfg, "steps", p.steps), pick(guidance, cfg, "guidance", p.guidance)
         self.negative_prompt = pick(negative_prompt, cfg, "negative_prompt", NEGATIVE_PROMPT)
         self.pixel_history = True
+        self.wall_per_video_second = scaled_speed(p.published_wall_per_second, self.steps, p.steps)
         self._weights_id = None
 
     def _run_window(self, window: Window, on_step: StepCallback | None) -> tuple[np.ndarray, torch.Tensor]:

@@ -53,6 +53,7 @@ from longcut.models.backends.diffusers.common import (
     WindowedDiffusersModel,
     check_size,
     fit_image,
+    scaled_speed,
     to_uint8_frames,
     window_latents_for,
 )
@@ -78,6 +79,9 @@ class WanPreset:
     need_gib: float  # GPU memory to hold the pipeline (bf16) without offload: above it, "auto" offloads
     steps: int = 50
     guidance: float = 5.0
+    # Published speed at the native size and steps (docs/gpu.md): Wan-AI's 5 s of 480p in ~4 min on an
+    # RTX 4090 for the 1.3B models; none published for 14B (the cost model waits for records).
+    published_wall_per_second: float | None = None
 
     @property
     def max_refs(self) -> int:
@@ -90,9 +94,11 @@ def _spec(cls: str, repo: str) -> WeightsSpec:
 
 
 WAN_PRESETS: dict[str, WanPreset] = {
-    "wan-1.3b": WanPreset(_spec("WanPipeline", "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"), False, 832, 480, 20.0),
+    "wan-1.3b": WanPreset(_spec("WanPipeline", "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"), False, 832, 480, 20.0,
+                          published_wall_per_second=48.0),
     "wan-14b": WanPreset(_spec("WanPipeline", "Wan-AI/Wan2.1-T2V-14B-Diffusers"), False, 1280, 720, 48.0),
-    "wan-vace-1.3b": WanPreset(_spec("WanVACEPipeline", "Wan-AI/Wan2.1-VACE-1.3B-diffusers"), True, 832, 480, 22.0),
+    "wan-vace-1.3b": WanPreset(_spec("WanVACEPipeline", "Wan-AI/Wan2.1-VACE-1.3B-diffusers"), True, 832, 480, 22.0,
+                               published_wall_per_second=48.0),
     "wan-vace-14b": WanPreset(_spec("WanVACEPipeline", "Wan-AI/Wan2.1-VACE-14B-diffusers"), True, 1280, 720, 52.0),
 }
 
@@ -131,6 +137,7 @@ class WanVideoModel(WindowedDiffusersModel):
         self.steps, self.guidance = pick(steps, cfg, "steps", p.steps), pick(guidance, cfg, "guidance", p.guidance)
         self.negative_prompt = pick(negative_prompt, cfg, "negative_prompt", NEGATIVE_PROMPT)
         self.pixel_history = p.vace
+        self.wall_per_video_second = scaled_speed(p.published_wall_per_second, self.steps, p.steps)
         self._weights_id = None
 
     def _run_window(self, window: Window, on_step: StepCallback | None) -> tuple[np.ndarray, torch.Tensor]:
