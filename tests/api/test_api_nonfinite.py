@@ -11,7 +11,8 @@ from longcut.agent.service.models import JobRequest, TurnRequest
 from tests.api.api_helpers import headers
 
 JOB = {"request": "a red ball", "seconds": 4,
-       "options": {"model": "tests.fakes:WorldOracleModel", "planner": "offline", "seed": 1, "keep_continuity": False},
+       "options": {"model": "tests.fakes:WorldOracleModel", "planner": "offline", "seed": 1, "keep_continuity": False,
+                   "plan_id": "p0123456789abcdef0123", "max_minutes": 5, "max_usd": 1, "max_tries": 10},
        "references": [{"name": "hero", "upload_id": "A" * 22}]}
 TURN = {"feedback": "make it green", "planner": "offline"}
 NON_FINITE = ("NaN", "Infinity", "-Infinity")
@@ -56,7 +57,7 @@ def test_the_examples_cover_every_field(model, body):
 
 
 def test_non_finite_numbers_in_any_field_are_refused_by_name(gate_server):
-    cases = [("/v1/jobs", JOB), ("/v1/sessions/some-session/turns", TURN)]
+    cases = [("/v1/jobs", JOB), ("/v1/plans", JOB), ("/v1/sessions/some-session/turns", TURN)]
     for url, body in cases:
         for path in sorted(leaf_paths(body), key=str):
             for token in NON_FINITE:
