@@ -119,3 +119,16 @@ def test_no_module_imports_its_packages_app():
     ]
     assert APPS[0] in modules() and APPS[1] in modules()
     assert not wrong, wrong
+
+
+def test_pyproject_lists_every_package_it_ships():
+    """A sub-package missing from ``[tool.setuptools] packages`` imports in an editable install and is absent from a wheel."""
+    import tomllib
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    on_disk = {name for name, path in modules().items() if path.name == "__init__.py"}
+    listed = set(setuptools["packages"])
+    assert on_disk - listed == set(), "add these to pyproject's packages and package-dir"
+    for package in listed - {"longcut"}:
+        folder = setuptools["package-dir"][package]
+        assert (ROOT / folder / "__init__.py").is_file(), (package, folder)
