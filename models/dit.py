@@ -226,6 +226,9 @@ DIT_PRESETS: dict[str, DiTConfig] = {
         heads=4,
         prediction="x",
     ),
+    # the v2 fallback (issue 20): the v1 latents (8×8×16), one token per 8-px cell, so a
+    # small object is several tokens and a move is a shift of tokens, not a channel rewrite
+    "tiny-p1": DiTConfig(name="tiny-p1", patch=1, dim=192, depth=6, heads=3),
 }
 
 

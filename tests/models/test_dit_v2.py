@@ -47,20 +47,23 @@ def _batch(bank, tc, cfg, rng, g):
     return x0, cond, g, weight
 
 
-@pytest.mark.parametrize("preset, tokens_per_frame", [("tiny-v2-p2", 64), ("tiny-v2-p4", 16)])
-def test_v2_presets_run_on_16x16x8_latents_with_packed_history(preset, tokens_per_frame):
+@pytest.mark.parametrize(
+    "preset, tokens_per_frame", [("tiny-v2-p2", 64), ("tiny-v2-p4", 16), ("tiny-p1", 64)]
+)
+def test_v2_presets_run_on_their_latents_with_packed_history(preset, tokens_per_frame):
     cfg = dit_config(preset, dim=32, depth=1, heads=2)  # the preset's geometry, a micro width
     model = DiT(cfg).eval()
     assert (cfg.latent_size // cfg.patch) ** 2 == tokens_per_frame
+    c, s = cfg.latent_channels, cfg.latent_size
     g = torch.Generator().manual_seed(0)
-    history = torch.randn(1, 8, 9, 16, 16, generator=g)
+    history = torch.randn(1, c, 9, s, s, generator=g)
     ctx = pack_context(
         recent=history, anchor=history[:, :, :1], anchor_lag=9, spec=cfg.packing, p=cfg.patch
     )
     mask = torch.ones(1, 4, dtype=torch.bool)
     cond = DiTCond(torch.randn(1, 4, 384, generator=g), mask, ctx, torch.zeros(1))
-    out = model(torch.randn(1, 8, 4, 16, 16, generator=g), torch.full((1,), 0.5), cond)
-    assert out.shape == (1, 8, 4, 16, 16)
+    out = model(torch.randn(1, c, 4, s, s, generator=g), torch.full((1,), 0.5), cond)
+    assert out.shape == (1, c, 4, s, s)
 
 
 class _FakeText:
