@@ -2,49 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from longcut.agent.cli.display import KEEP_CONTINUITY_HELP, Display, check_out, console, parse_refs
+from longcut.agent.cli import options as o
+from longcut.agent.cli.display import Display, check_out, console, parse_refs
 from longcut.errors import InputError
-from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER
 
 out_console = Console()
-
-
-def _options(model: str, planner: str, base_url: str | None, llm_model: str, listener, weights: Path | None = None,
-             candidates: int | None = None, keep_continuity: bool = False, budget=None):
-    from longcut.agent.turn.session import Options
-    from longcut.agent.turn.spec import resolve_planner
-
-    resolve_planner(planner)
-    extra = {} if candidates is None else {"candidates": candidates}
-    if budget is not None:
-        extra["budget"] = budget
-    if keep_continuity:
-        extra["cut_fallback"] = False
-    return Options(model=model, weights=weights, planner=planner,
-                   base_url=base_url or os.environ.get("LONGCUT_OPENAI_BASE_URL"), llm_model=llm_model,
-                   listeners=[listener], **extra)
-
-
-CANDIDATES_HELP = ("Seeds tried for each shot's opening chunk when the evaluator can read the prompt; "
-                   "the best is continued, and each retry tries twice as many, up to 8 (1 = off; default 4).")
-WAIT_HELP = "If another turn of the session is running, wait for it to finish (default: refuse)."
-MAX_MINUTES_HELP = "Refuse a plan estimated over N minutes; stop at the next chunk past them (takes kept)."
-MAX_USD_HELP = "Refuse a plan estimated over N dollars of LLM tokens; stop past them (the price table)."
-MAX_TRIES_HELP = "Refuse a plan expected to take over N tries; stop before try N+1 (every shot's retries count)."
-
-
-def _budget(max_minutes: float | None, max_usd: float | None, max_tries: int | None):
-    from longcut.agent.costs.budget import Budget
-
-    return Budget(max_minutes, max_usd, max_tries)
-CANDIDATES_MAX = 8  # tools.generate.MAX_CANDIDATES, not imported here: it would load torch at start-up
 
 
 def _summary(result, out: Path | None) -> None:
@@ -80,26 +48,26 @@ def _finish(result, out: Path | None) -> None:
 def make(
     request: str | None = typer.Argument(None, help="What the video shows, in plain words (none: generate the "
                                          "--session's draft made by `longcut plan`)."),
-    out: str | None = typer.Option(None, "-o", "--out", help="Write the video here (.mp4)."),
-    seconds: float | None = typer.Option(None, "--seconds", help="Length (default: from the request, else 20)."),
-    ref: list[str] = typer.Option([], "--ref", help="NAME=PATH of a reference image (repeatable)."),
-    music: str | None = typer.Option(None, "--music", help="Music file, faded and trimmed to the video."),
-    planner: str = typer.Option(DEFAULT_PLANNER, "--planner", help="offline (default) or openai."),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", help="Video model backend."),
-    weights: Path | None = typer.Option(None, "--weights", help="Local weights folder for --model (docs/gpu.md)."),
-    seed: int = typer.Option(0, "--seed", min=0),
+    out: str | None = o.OUT,
+    seconds: float | None = o.SECONDS,
+    ref: list[str] = o.REFS,
+    music: str | None = o.MUSIC,
+    planner: str = o.PLANNER,
+    model: str = o.MODEL,
+    weights: Path | None = o.WEIGHTS,
+    seed: int = o.SEED,
     session: str | None = typer.Option(None, "--session", help="Session name, to refine it later."),
-    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint (openai planner)."),
-    llm_model: str = typer.Option("gpt-4o-mini", "--llm-model", help="LLM name (openai planner)."),
-    candidates: int | None = typer.Option(None, "--candidates", min=1, max=CANDIDATES_MAX, help=CANDIDATES_HELP),
-    keep_continuity: bool = typer.Option(False, "--keep-continuity", help=KEEP_CONTINUITY_HELP),
-    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
+    base_url: str | None = o.BASE_URL,
+    llm_model: str = o.LLM_MODEL,
+    candidates: int | None = o.CANDIDATES,
+    keep_continuity: bool = o.KEEP_CONTINUITY,
+    wait: bool = o.WAIT,
     approve_plan: bool = typer.Option(False, "--approve", help="Show the plan and its estimate first and ask "
                                       "before generating (without a terminal: keep it as a draft)."),
     yes: bool = typer.Option(False, "--yes", help="With --approve: do not ask, generate."),
-    max_minutes: float | None = typer.Option(None, "--max-minutes", help=MAX_MINUTES_HELP),
-    max_usd: float | None = typer.Option(None, "--max-usd", help=MAX_USD_HELP),
-    max_tries: int | None = typer.Option(None, "--max-tries", help=MAX_TRIES_HELP),
+    max_minutes: float | None = o.MAX_MINUTES,
+    max_usd: float | None = o.MAX_USD,
+    max_tries: int | None = o.MAX_TRIES,
 ) -> None:
     """Make a video from a request: plan, generate, check, edit, render."""
     from longcut.agent.turn import drafts
@@ -115,8 +83,8 @@ def make(
     spec = resolve_turn(request, seconds, model, planner, list(refs.items()), seed, keep_continuity)
     sessions = Sessions(wait=wait)
     display = Display()
-    opts = _options(spec.model, spec.planner, base_url, llm_model, display, weights, candidates,
-                    spec.keep_continuity, _budget(max_minutes, max_usd, max_tries))
+    opts = o.run_options(spec.model, spec.planner, base_url, llm_model, display, weights, candidates,
+                         spec.keep_continuity, o.budget(max_minutes, max_usd, max_tries))
     if approve_plan and not yes:
         from longcut.agent.cli.plan import ask_to_generate
 
@@ -136,12 +104,12 @@ def make(
 
 def approve(
     session: str = typer.Argument(..., help="A session whose draft `longcut plan --session NAME` saved."),
-    out: str | None = typer.Option(None, "-o", "--out", help="Write the video here (.mp4)."),
+    out: str | None = o.OUT,
     weights: Path | None = typer.Option(None, "--weights", help="Local weights folder of the draft's model."),
-    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
-    max_minutes: float | None = typer.Option(None, "--max-minutes", help=MAX_MINUTES_HELP),
-    max_usd: float | None = typer.Option(None, "--max-usd", help=MAX_USD_HELP),
-    max_tries: int | None = typer.Option(None, "--max-tries", help=MAX_TRIES_HELP),
+    wait: bool = o.WAIT,
+    max_minutes: float | None = o.MAX_MINUTES,
+    max_usd: float | None = o.MAX_USD,
+    max_tries: int | None = o.MAX_TRIES,
 ) -> None:
     """Generate a session's draft exactly as it was planned (its model and planner)."""
     from longcut.agent.turn import drafts
@@ -152,29 +120,29 @@ def approve(
     project = sessions.store.load(session)
     display = Display()
     with display.progress:
-        result = drafts.approve(sessions, session, _options(project.model, project.planner, None, "gpt-4o-mini",
-                                                            display, weights,
-                                                            budget=_budget(max_minutes, max_usd, max_tries)))
+        opts = o.run_options(project.model, project.planner, None, "gpt-4o-mini", display, weights,
+                             budget=o.budget(max_minutes, max_usd, max_tries))
+        result = drafts.approve(sessions, session, opts)
     _finish(result, out_path)
 
 
 def refine(
     session: str = typer.Argument(..., help="Session made with `longcut make --session NAME`."),
     feedback: str = typer.Argument(..., help="What to change, e.g. \"make the second shot green\"."),
-    out: str | None = typer.Option(None, "-o", "--out"),
-    planner: str = typer.Option(DEFAULT_PLANNER, "--planner"),
-    base_url: str | None = typer.Option(None, "--base-url"),
-    llm_model: str = typer.Option("gpt-4o-mini", "--llm-model"),
+    out: str | None = o.OUT,
+    planner: str = o.PLANNER,
+    base_url: str | None = o.BASE_URL,
+    llm_model: str = o.LLM_MODEL,
     weights: Path | None = typer.Option(None, "--weights", help="Local weights folder of the session's model."),
-    candidates: int | None = typer.Option(None, "--candidates", min=1, max=CANDIDATES_MAX, help=CANDIDATES_HELP),
-    keep_continuity: bool = typer.Option(False, "--keep-continuity", help=KEEP_CONTINUITY_HELP),
-    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
+    candidates: int | None = o.CANDIDATES,
+    keep_continuity: bool = o.KEEP_CONTINUITY,
+    wait: bool = o.WAIT,
     plan_only: bool = typer.Option(False, "--plan-only", help="Show the revised storyboard, the shots it would "
                                    "generate and what that costs; change nothing."),
     as_json: bool = typer.Option(False, "--json", help="With --plan-only: print it as JSON."),
-    max_minutes: float | None = typer.Option(None, "--max-minutes", help=MAX_MINUTES_HELP),
-    max_usd: float | None = typer.Option(None, "--max-usd", help=MAX_USD_HELP),
-    max_tries: int | None = typer.Option(None, "--max-tries", help=MAX_TRIES_HELP),
+    max_minutes: float | None = o.MAX_MINUTES,
+    max_usd: float | None = o.MAX_USD,
+    max_tries: int | None = o.MAX_TRIES,
 ) -> None:
     """Change a session's video; only shots whose content changed are generated again."""
     from longcut.agent.turn.session import Sessions
@@ -183,8 +151,8 @@ def refine(
     sessions = Sessions(wait=wait)
     display = Display()
     model = sessions.store.load(session).model
-    opts = _options(model, planner, base_url, llm_model, display, weights, candidates, keep_continuity,
-                    _budget(max_minutes, max_usd, max_tries))
+    opts = o.run_options(model, planner, base_url, llm_model, display, weights, candidates, keep_continuity,
+                         o.budget(max_minutes, max_usd, max_tries))
     if plan_only:
         from longcut.agent.cli.plan import show_preview
         from longcut.agent.turn.drafts import preview_refine
@@ -215,7 +183,7 @@ def history(session: str = typer.Argument(...)) -> None:
 
 
 def undo(session: str = typer.Argument(...), out: str | None = typer.Option(None, "-o", "--out"),
-         wait: bool = typer.Option(False, "--wait", help=WAIT_HELP)) -> None:
+         wait: bool = o.WAIT) -> None:
     """Go back to the previous revision (nothing is generated), or discard an unfinished turn."""
     from longcut.agent.turn.exports import export
     from longcut.agent.turn.session import Sessions
@@ -239,12 +207,12 @@ def undo(session: str = typer.Argument(...), out: str | None = typer.Option(None
 def chat(
     session: str | None = typer.Option(None, "--session"),
     out: str = typer.Option("longcut-chat.mp4", "-o", "--out"),
-    planner: str = typer.Option(DEFAULT_PLANNER, "--planner"),
-    model: str = typer.Option(DEFAULT_MODEL, "--model"),
-    weights: Path | None = typer.Option(None, "--weights", help="Local weights folder for --model (docs/gpu.md)."),
-    base_url: str | None = typer.Option(None, "--base-url"),
-    llm_model: str = typer.Option("gpt-4o-mini", "--llm-model"),
-    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
+    planner: str = o.PLANNER,
+    model: str = o.MODEL,
+    weights: Path | None = o.WEIGHTS,
+    base_url: str | None = o.BASE_URL,
+    llm_model: str = o.LLM_MODEL,
+    wait: bool = o.WAIT,
 ) -> None:
     """Talk to longcut: the first line makes a video, each next line refines it (empty line or 'quit' ends)."""
     from longcut.agent.turn.session import Sessions
@@ -262,7 +230,7 @@ def chat(
         display = Display()
         try:
             with display.progress:
-                opts = _options(model, planner, base_url, llm_model, display, weights)
+                opts = o.run_options(model, planner, base_url, llm_model, display, weights)
                 if name is None or not sessions.store.exists(name):
                     result = sessions.make(line, name=name, opts=opts)
                     name = result.project.name

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
+from longcut.agent.cli import options as o
 from longcut.agent.cli.display import parse_refs
-from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER
 
 out_console = Console()
 
@@ -39,29 +38,27 @@ def show_preview(preview, as_json: bool) -> None:
 
 def plan(
     request: str = typer.Argument(..., help="What the video shows, in plain words."),
-    seconds: float | None = typer.Option(None, "--seconds", help="Length (default: from the request, else 20)."),
-    ref: list[str] = typer.Option([], "--ref", help="NAME=PATH of a reference image (repeatable)."),
-    music: str | None = typer.Option(None, "--music", help="Music file, faded and trimmed to the video."),
-    planner: str = typer.Option(DEFAULT_PLANNER, "--planner", help="offline (default) or openai."),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", help="Video model backend."),
-    weights: Path | None = typer.Option(None, "--weights", help="Local weights folder for --model (docs/gpu.md)."),
-    seed: int = typer.Option(0, "--seed", min=0),
+    seconds: float | None = o.SECONDS,
+    ref: list[str] = o.REFS,
+    music: str | None = o.MUSIC,
+    planner: str = o.PLANNER,
+    model: str = o.MODEL,
+    weights: Path | None = o.WEIGHTS,
+    seed: int = o.SEED,
     session: str | None = typer.Option(None, "--session", help="Save the plan as this session's draft."),
-    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint (openai planner)."),
-    llm_model: str = typer.Option("gpt-4o-mini", "--llm-model", help="LLM name (openai planner)."),
-    candidates: int | None = typer.Option(None, "--candidates", min=1, max=8, help="As for make."),
+    base_url: str | None = o.BASE_URL,
+    llm_model: str = o.LLM_MODEL,
+    candidates: int | None = o.CANDIDATES,
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON (for programs)."),
 ) -> None:
     """Plan a video without generating it: the storyboard and what it will cost (no model weights are loaded)."""
     from longcut.agent.turn.drafts import plan_first_turn
-    from longcut.agent.turn.session import Options, Sessions
+    from longcut.agent.turn.session import Sessions
     from longcut.agent.turn.spec import resolve_turn
 
     refs = parse_refs(ref)
     spec = resolve_turn(request, seconds, model, planner, list(refs.items()), seed)
-    extra = {} if candidates is None else {"candidates": candidates}
-    opts = Options(model=spec.model, weights=weights, planner=spec.planner,
-                   base_url=base_url or os.environ.get("LONGCUT_OPENAI_BASE_URL"), llm_model=llm_model, **extra)
+    opts = o.run_options(spec.model, spec.planner, base_url, llm_model, weights=weights, candidates=candidates)
     preview = plan_first_turn(Sessions(), spec.request, session, spec.seconds, spec.seed, dict(spec.references),
                               music, opts)
     show_preview(preview, as_json)

@@ -1,0 +1,66 @@
+"""The options ``make``, ``plan``, ``approve`` and ``refine`` share, and the run ``Options`` they build.
+
+Each option is declared once here and used as the parameter default of every
+command that takes it (as ``serve.py`` does with ``--server``), so its flag,
+bounds and help cannot drift apart between commands.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from longcut.agent.cli.display import KEEP_CONTINUITY_HELP
+from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER
+
+CANDIDATES_MAX = 8  # tools.generate.MAX_CANDIDATES, not imported here: it would load torch at start-up
+CANDIDATES_HELP = ("Seeds tried for each shot's opening chunk when the evaluator can read the prompt; "
+                   "the best is continued, and each retry tries twice as many, up to 8 (1 = off; default 4).")
+WAIT_HELP = "If another turn of the session is running, wait for it to finish (default: refuse)."
+
+OUT = typer.Option(None, "-o", "--out", help="Write the video here (.mp4).")
+SECONDS = typer.Option(None, "--seconds", help="Length (default: from the request, else 20).")
+REFS = typer.Option([], "--ref", help="NAME=PATH of a reference image (repeatable).")
+MUSIC = typer.Option(None, "--music", help="Music file, faded and trimmed to the video.")
+PLANNER = typer.Option(DEFAULT_PLANNER, "--planner", help="offline (default) or openai.")
+MODEL = typer.Option(DEFAULT_MODEL, "--model", help="Video model backend.")
+WEIGHTS = typer.Option(None, "--weights", help="Local weights folder for --model (docs/gpu.md).")
+SEED = typer.Option(0, "--seed", min=0)
+BASE_URL = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint (openai planner).")
+LLM_MODEL = typer.Option("gpt-4o-mini", "--llm-model", help="LLM name (openai planner).")
+CANDIDATES = typer.Option(None, "--candidates", min=1, max=CANDIDATES_MAX, help=CANDIDATES_HELP)
+KEEP_CONTINUITY = typer.Option(False, "--keep-continuity", help=KEEP_CONTINUITY_HELP)
+WAIT = typer.Option(False, "--wait", help=WAIT_HELP)
+MAX_MINUTES = typer.Option(None, "--max-minutes", help="Refuse a plan estimated over N minutes; stop at the "
+                           "next chunk past them (takes kept).")
+MAX_USD = typer.Option(None, "--max-usd", help="Refuse a plan estimated over N dollars of LLM tokens; stop past "
+                       "them (the price table).")
+MAX_TRIES = typer.Option(None, "--max-tries", help="Refuse a plan expected to take over N tries; stop before "
+                         "try N+1 (every shot's retries count).")
+
+
+def budget(max_minutes: float | None, max_usd: float | None, max_tries: int | None):
+    """The ``--max-*`` options as the run's ``Budget``."""
+    from longcut.agent.costs.budget import Budget
+
+    return Budget(max_minutes, max_usd, max_tries)
+
+
+def run_options(model: str, planner: str, base_url: str | None, llm_model: str, listener=None,
+                weights: Path | None = None, candidates: int | None = None, keep_continuity: bool = False,
+                budget=None):
+    """The turn's ``Options`` from the command line (the planner name is checked first)."""
+    from longcut.agent.turn.session import Options
+    from longcut.agent.turn.spec import resolve_planner
+
+    resolve_planner(planner)
+    extra = {} if candidates is None else {"candidates": candidates}
+    if budget is not None:
+        extra["budget"] = budget
+    if keep_continuity:
+        extra["cut_fallback"] = False
+    return Options(model=model, weights=weights, planner=planner,
+                   base_url=base_url or os.environ.get("LONGCUT_OPENAI_BASE_URL"), llm_model=llm_model,
+                   listeners=[] if listener is None else [listener], **extra)
