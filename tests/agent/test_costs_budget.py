@@ -7,25 +7,13 @@ from dataclasses import replace
 import pytest
 
 from longcut.agent.costs.budget import Budget, BudgetExceeded
-from longcut.agent.planning.offline import OfflinePlanner
 from longcut.agent.planning.openai import OpenAIPlanner
-from longcut.agent.store import ProjectStore
-from longcut.agent.turn.session import Options, Sessions
+from longcut.agent.turn.session import Options
 from longcut.errors import InputError
 
+from tests.agent.turn_helpers import REQUEST, opts
 from tests.fake_openai import FakeOpenAI, structured
 from tests.fakes import WorldOracleModel
-
-REQUEST = "a 12-second video: a red ball crosses a meadow, night falls, then it bounces back home"
-
-
-@pytest.fixture
-def sessions(tmp_path) -> Sessions:
-    return Sessions(ProjectStore(tmp_path / "projects"), checkpoints=tmp_path / "ck.sqlite")
-
-
-def opts(model, **kw) -> Options:
-    return Options(video_model=model, planner_impl=OfflinePlanner(use_embeddings=False), **({"candidates": 1} | kw))
 
 
 def timed(wall_per_video_second: float) -> WorldOracleModel:

@@ -7,25 +7,13 @@ import pytest
 
 from longcut.agent.costs.record import LLMUsage
 from longcut.agent.costs.totals import session_totals
-from longcut.agent.planning.offline import OfflinePlanner
 from longcut.agent.planning.openai import OpenAIPlanner
 from longcut.agent.state import Project
-from longcut.agent.store import ProjectStore
-from longcut.agent.turn.session import Options, Sessions
+from longcut.agent.turn.session import Options
 
+from tests.agent.turn_helpers import REQUEST, opts
 from tests.fake_openai import FakeOpenAI, structured
 from tests.fakes import CHUNK_FRAMES, WorldOracleModel
-
-REQUEST = "a 12-second video: a red ball crosses a meadow, night falls, then it bounces back home"
-
-
-@pytest.fixture
-def sessions(tmp_path) -> Sessions:
-    return Sessions(ProjectStore(tmp_path / "projects"), checkpoints=tmp_path / "ck.sqlite")
-
-
-def opts(model, **kw) -> Options:
-    return Options(video_model=model, planner_impl=OfflinePlanner(use_embeddings=False), **({"candidates": 1} | kw))
 
 
 def test_each_generated_take_records_wall_cpu_and_chunks(sessions):
@@ -79,12 +67,15 @@ def test_a_project_saved_before_costs_were_recorded_loads(sessions):
     assert turn.wall_seconds is None and all(s.unmeasured == s.tries for s in turn.shots)
 
 
+ONE_SHOT_PLAN = {"rewritten_request": "A red ball on grass.", "seconds": 6.0, "title": None, "style": "",
+                 "references": [], "shots": [
+                     {"intent": "ball", "prompt": "a small red circle moves right on a grass background",
+                      "seconds": 6.0, "refs": [], "continuous": False, "transition": "cut",
+                      "transition_seconds": 0.0, "caption": None}]}
+
+
 def test_the_openai_planner_path_counts_tokens_from_the_servers_usage(sessions):
-    good = {"rewritten_request": "A red ball on grass.", "seconds": 6.0, "title": None, "style": "",
-            "references": [], "shots": [
-                {"intent": "ball", "prompt": "a small red circle moves right on a grass background", "seconds": 6.0,
-                 "refs": [], "continuous": False, "transition": "cut", "transition_seconds": 0.0, "caption": None}]}
-    with FakeOpenAI([structured(good)]) as server:
+    with FakeOpenAI([structured(ONE_SHOT_PLAN)]) as server:
         planner = OpenAIPlanner(server.base_url, "fake-model", api_key="k", timeout=5, max_retries=0)
         res = sessions.make("a red ball on grass", name="llm", seconds=6,
                             opts=Options(video_model=WorldOracleModel(), planner="openai", planner_impl=planner,
@@ -101,11 +92,7 @@ def test_the_price_table_prices_a_turns_tokens(sessions, tmp_path, monkeypatch):
     table = tmp_path / "prices.json"
     table.write_text(json.dumps({"fake-model": {"prompt_per_million": 1000.0, "completion_per_million": 2000.0}}))
     monkeypatch.setenv("LONGCUT_PRICES", str(table))
-    good = {"rewritten_request": "A red ball on grass.", "seconds": 6.0, "title": None, "style": "",
-            "references": [], "shots": [
-                {"intent": "ball", "prompt": "a small red circle moves right on a grass background", "seconds": 6.0,
-                 "refs": [], "continuous": False, "transition": "cut", "transition_seconds": 0.0, "caption": None}]}
-    with FakeOpenAI([structured(good)]) as server:
+    with FakeOpenAI([structured(ONE_SHOT_PLAN)]) as server:
         planner = OpenAIPlanner(server.base_url, "fake-model", api_key="k", timeout=5, max_retries=0)
         res = sessions.make("a red ball on grass", name="llm", seconds=6,
                             opts=Options(video_model=WorldOracleModel(), planner="openai", planner_impl=planner,

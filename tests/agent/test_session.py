@@ -14,19 +14,8 @@ from longcut.models.world.captions import parse_canonical
 from longcut.models.world.evaluate import read_clip
 from longcut.tools.media import probe, read_frames
 
+from tests.agent.turn_helpers import REQUEST, opts
 from tests.fakes import BadExtensionModel, WorldOracleModel
-
-REQUEST = "a 12-second video: a red ball crosses a meadow, night falls, then it bounces back home"
-
-
-@pytest.fixture
-def sessions(tmp_path) -> Sessions:
-    return Sessions(ProjectStore(tmp_path / "projects"), checkpoints=tmp_path / "ck.sqlite")
-
-
-def opts(model, **kw) -> Options:
-    """Options with the opening search off unless asked: most tests here count whole generations."""
-    return Options(video_model=model, planner_impl=OfflinePlanner(use_embeddings=False), **({"candidates": 1} | kw))
 
 
 def world_board(request: str, seconds: float):

@@ -10,7 +10,6 @@ from PIL import Image
 
 from longcut.agent.planning.offline import OfflinePlanner
 from longcut.agent.state import PendingTurn, Project
-from longcut.agent.store import ProjectStore
 from longcut.agent.turn.session import Options, Sessions
 from longcut.errors import InputError
 from longcut.tools import paths
@@ -20,10 +19,6 @@ from tests.fakes import WorldOracleModel
 
 REQUEST = "a 2-second video: a big red circle stays still on a sky background"
 
-
-@pytest.fixture
-def sessions(tmp_path) -> Sessions:
-    return Sessions(ProjectStore(tmp_path / "projects"), checkpoints=tmp_path / "ck.sqlite")
 
 
 def opts(**kw) -> Options:
