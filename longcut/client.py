@@ -83,14 +83,20 @@ class Client:
 
     def submit(self, request: str, seconds: float | None = None, model: str | None = None,
                planner: str | None = None, seed: int = 0, references: dict[str, str | os.PathLike[str]] | None = None,
-               idempotency_key: str | None = None, keep_continuity: bool = False) -> dict[str, Any]:
-        """Queue a video. ``references`` maps names to image files (uploaded first) or upload ids."""
+               idempotency_key: str | None = None, keep_continuity: bool = False,
+               judge: str | None = None) -> dict[str, Any]:
+        """Queue a video. ``references`` maps names to image files (uploaded first) or upload ids.
+
+        ``judge``: none, evaluator or vlm (the server's vision-language judge); None: the server's default.
+        """
         refs = []
         for name, ref in (references or {}).items():
             upload_id = self.upload(ref) if Path(ref).is_file() else str(ref)
             refs.append({"name": name, "upload_id": upload_id})
         body = {"request": request, "seconds": seconds, "references": refs,
                 "options": {"model": model, "planner": planner, "seed": seed, "keep_continuity": keep_continuity}}
+        if judge is not None:
+            body["options"]["judge"] = judge
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return self._request("POST", "/v1/jobs", json=body, headers=headers).json()
 

@@ -10,12 +10,14 @@ and colour/shape again at the end of long shots, where drift would show).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from longcut.limits import MAX_CLIP_SECONDS
 from longcut.models.backends.capabilities import Expectation, PromptReader
+from longcut.tools.judge.vision import Judged
 from longcut.tools.media import probe, read_frames
 from longcut.tools.paths import ProjectFolder
 
@@ -72,6 +74,19 @@ class ReviewReport(BaseModel):
         return "; ".join(f"{c.name}: {c.detail}" for c in self.checks if not c.passed)
 
 
+VisionCheck = Callable[[np.ndarray, float], "Check"]  # a shot's frames and fps -> the judge's check
+
+
+def vision_check(judged: Judged) -> Check:
+    """A vision-language verdict as a review check: only a settled fail fails the shot, unsure never does."""
+    verdict = judged.verdict
+    settled = verdict.settled()
+    if settled == "fail":
+        return Check(name="vision_judge", passed=False, detail=verdict.reasons(), wrong=verdict.absent)
+    return Check(name="vision_judge", passed=True,
+                 detail=("shows what was asked: " if settled == "pass" else "unsure: ") + verdict.summary)
+
+
 def expectation_of(prompt: str, reader: PromptReader | None) -> Expectation | None:
     """What ``reader`` (a backend's evaluator, ``ModelInfo.reader``) expects of ``prompt``; None: nothing to read."""
     return None if reader is None else reader.expect(prompt)
@@ -103,12 +118,14 @@ def opening_judge(expected: Expectation | None):
     return judge
 
 
-def review_clip(args: ReviewArgs, project: ProjectFolder, expected: Expectation | None = None) -> ReviewReport:
+def review_clip(args: ReviewArgs, project: ProjectFolder, expected: Expectation | None = None,
+                vision: VisionCheck | None = None) -> ReviewReport:
     """Check a generated shot; returns every check with its verdict (never raises on a bad shot).
 
     ``expected`` (``expectation_of`` the prompt) adds the evaluator's checks
-    and says whether the shot must move; without it only the checks that
-    hold for any backend run.
+    and says whether the shot must move; ``vision`` (a vision-language judge,
+    ``tools.judge``) adds its verdict on the frames; without either only the
+    checks that hold for any backend run.
     """
     from longcut.models.seams import seam_ratio, seam_ratio_at, seam_vs_latent_step
 
@@ -143,6 +160,8 @@ def review_clip(args: ReviewArgs, project: ProjectFolder, expected: Expectation 
         checks.append(_adherence(frames[:window], expected, GATED_ATTRIBUTES, "start"))
         if len(frames) >= 3 * window:
             checks.append(_adherence(frames[-window:], expected, END_ATTRIBUTES, "end"))
+    if vision is not None:
+        checks.append(vision(frames, fps))
     report = ReviewReport(checks=checks)
     log.info("review %s: %s", path.name, "passed" if report.passed else report.problems())
     return report

@@ -18,6 +18,7 @@ _CHECKS: list[str] = [
     "longcut.agent.cli.doctor:_torch_check",
     "longcut.tools.runner:doctor_check",
     "longcut.models.backends.diffusers.common:doctor_check",
+    "longcut.tools.judge.vision:doctor_check",
 ]
 
 

@@ -68,6 +68,10 @@ def make(
     max_minutes: float | None = o.MAX_MINUTES,
     max_usd: float | None = o.MAX_USD,
     max_tries: int | None = o.MAX_TRIES,
+    judge: str | None = o.JUDGE,
+    judge_model: str = o.JUDGE_MODEL,
+    judge_base_url: str | None = o.JUDGE_BASE_URL,
+    max_judge_calls: int | None = o.MAX_JUDGE_CALLS,
 ) -> None:
     """Make a video from a request: plan, generate, check, edit, render."""
     from longcut.agent.turn import drafts
@@ -78,13 +82,15 @@ def make(
     if request is None:
         if session is None:
             raise InputError("make needs a request, or --session NAME of a draft made by `longcut plan`")
-        return approve(session, out, weights, wait, max_minutes, max_usd, max_tries)
+        return approve(session, out, weights, wait, max_minutes, max_usd, max_tries, judge, judge_model,
+                       judge_base_url, max_judge_calls)
     refs = parse_refs(ref)
     spec = resolve_turn(request, seconds, model, planner, list(refs.items()), seed, keep_continuity)
     sessions = Sessions(wait=wait)
     display = Display()
     opts = o.run_options(spec.model, spec.planner, base_url, llm_model, display, weights, candidates,
-                         spec.keep_continuity, o.budget(max_minutes, max_usd, max_tries))
+                         spec.keep_continuity, o.budget(max_minutes, max_usd, max_tries),
+                         o.judge(judge, judge_model, judge_base_url, max_judge_calls))
     if approve_plan and not yes:
         from longcut.agent.cli.plan import ask_to_generate
 
@@ -110,6 +116,10 @@ def approve(
     max_minutes: float | None = o.MAX_MINUTES,
     max_usd: float | None = o.MAX_USD,
     max_tries: int | None = o.MAX_TRIES,
+    judge: str | None = o.JUDGE,
+    judge_model: str = o.JUDGE_MODEL,
+    judge_base_url: str | None = o.JUDGE_BASE_URL,
+    max_judge_calls: int | None = o.MAX_JUDGE_CALLS,
 ) -> None:
     """Generate a session's draft exactly as it was planned (its model and planner)."""
     from longcut.agent.turn import drafts
@@ -121,7 +131,8 @@ def approve(
     display = Display()
     with display.progress:
         opts = o.run_options(project.model, project.planner, None, "gpt-4o-mini", display, weights,
-                             budget=o.budget(max_minutes, max_usd, max_tries))
+                             budget=o.budget(max_minutes, max_usd, max_tries),
+                             judge=o.judge(judge, judge_model, judge_base_url, max_judge_calls))
         result = drafts.approve(sessions, session, opts)
     _finish(result, out_path)
 
@@ -143,6 +154,10 @@ def refine(
     max_minutes: float | None = o.MAX_MINUTES,
     max_usd: float | None = o.MAX_USD,
     max_tries: int | None = o.MAX_TRIES,
+    judge: str | None = o.JUDGE,
+    judge_model: str = o.JUDGE_MODEL,
+    judge_base_url: str | None = o.JUDGE_BASE_URL,
+    max_judge_calls: int | None = o.MAX_JUDGE_CALLS,
 ) -> None:
     """Change a session's video; only shots whose content changed are generated again."""
     from longcut.agent.turn.session import Sessions
@@ -152,7 +167,8 @@ def refine(
     display = Display()
     model = sessions.store.load(session).model
     opts = o.run_options(model, planner, base_url, llm_model, display, weights, candidates, keep_continuity,
-                         o.budget(max_minutes, max_usd, max_tries))
+                         o.budget(max_minutes, max_usd, max_tries),
+                         o.judge(judge, judge_model, judge_base_url, max_judge_calls))
     if plan_only:
         from longcut.agent.cli.plan import show_preview
         from longcut.agent.turn.drafts import preview_refine

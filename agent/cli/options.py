@@ -13,7 +13,9 @@ from pathlib import Path
 import typer
 
 from longcut.agent.cli.display import KEEP_CONTINUITY_HELP
+from longcut.errors import InputError
 from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER
+from longcut.tools.judge.config import DEFAULT_JUDGE_MODEL, JUDGE_MODES
 
 CANDIDATES_MAX = 8  # tools.generate.MAX_CANDIDATES, not imported here: it would load torch at start-up
 CANDIDATES_HELP = ("Seeds tried for each shot's opening chunk when the evaluator can read the prompt; "
@@ -40,6 +42,30 @@ MAX_USD = typer.Option(None, "--max-usd", help="Refuse a plan estimated over N d
 MAX_TRIES = typer.Option(None, "--max-tries", help="Refuse a plan expected to take over N tries; stop before "
                          "try N+1 (every shot's retries count).")
 
+JUDGE = typer.Option(None, "--judge", help="Who reviews each shot: evaluator (the backend's own; the default where "
+                     "it has one, as tiny does), vlm (a vision-language model over an OpenAI-compatible endpoint) or "
+                     "none (only duration, black/frozen frames and seams; the default for other backends).")
+JUDGE_MODEL = typer.Option(DEFAULT_JUDGE_MODEL, "--judge-model", help="Vision-language model name (--judge vlm).")
+JUDGE_BASE_URL = typer.Option(None, "--judge-base-url", help="OpenAI-compatible vision endpoint (--judge vlm; "
+                              "default $LONGCUT_JUDGE_BASE_URL, else api.openai.com with an API key).")
+MAX_JUDGE_CALLS = typer.Option(None, "--max-judge-calls", min=0, help="Judge calls per request at most "
+                               "(--judge vlm; default 60); past them a shot's verdict is unsure.")
+
+
+def judge(mode: str | None, model: str, base_url: str | None, max_calls: int | None):
+    """The ``--judge*`` options as the run's ``JudgeConfig`` (``InputError`` naming a bad one)."""
+    from pydantic import ValidationError
+
+    from longcut.tools.judge.config import JudgeConfig
+
+    if mode is not None and mode not in JUDGE_MODES:
+        raise InputError(f"--judge must be one of {', '.join(JUDGE_MODES)}, got {mode!r}")
+    try:
+        return JudgeConfig(mode=mode, model=model, base_url=base_url,
+                           **({} if max_calls is None else {"max_calls": max_calls}))
+    except ValidationError as err:
+        raise InputError(f"bad judge option: {err.errors()[0]['loc'][0]}: {err.errors()[0]['msg']}") from None
+
 
 def budget(max_minutes: float | None, max_usd: float | None, max_tries: int | None):
     """The ``--max-*`` options as the run's ``Budget``."""
@@ -50,7 +76,7 @@ def budget(max_minutes: float | None, max_usd: float | None, max_tries: int | No
 
 def run_options(model: str, planner: str, base_url: str | None, llm_model: str, listener=None,
                 weights: Path | None = None, candidates: int | None = None, keep_continuity: bool = False,
-                budget=None):
+                budget=None, judge=None):
     """The turn's ``Options`` from the command line (the planner name is checked first)."""
     from longcut.agent.turn.session import Options
     from longcut.agent.turn.spec import resolve_planner
@@ -59,6 +85,8 @@ def run_options(model: str, planner: str, base_url: str | None, llm_model: str, 
     extra = {} if candidates is None else {"candidates": candidates}
     if budget is not None:
         extra["budget"] = budget
+    if judge is not None:
+        extra["judge"] = judge
     if keep_continuity:
         extra["cut_fallback"] = False
     return Options(model=model, weights=weights, planner=planner,

@@ -12,6 +12,7 @@ from rich.console import Console
 from longcut.agent.cli.display import KEEP_CONTINUITY_HELP, Display, check_out, parse_refs
 from longcut.errors import InputError
 from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER, MAX_REFS, PLANNERS, offered
+from longcut.tools.judge.config import DEFAULT_JUDGE_MODEL, DEFAULT_MAX_CALLS
 
 console = Console(stderr=True)
 out_console = Console()
@@ -39,6 +40,10 @@ def serve(
     retention_days: float = typer.Option(0.0, "--retention-days", min=0.0,
                                          help="Delete finished jobs (and unused uploads) older than this; "
                                               "0 keeps them forever."),
+    judge_base_url: str | None = typer.Option(None, "--judge-base-url", help="OpenAI-compatible vision endpoint "
+                                              "for jobs that ask for judge vlm (default $LONGCUT_JUDGE_BASE_URL)."),
+    judge_model: str = typer.Option(DEFAULT_JUDGE_MODEL, "--judge-model", help="Its vision-language model."),
+    max_judge_calls: int = typer.Option(DEFAULT_MAX_CALLS, "--max-judge-calls", min=0, help="Judge calls per job."),
 ) -> None:
     """Run the HTTP job API with a pool of worker processes (docs at /docs)."""
     import uvicorn
@@ -65,7 +70,8 @@ def serve(
     cfg = ServerConfig(home=home, models=model_list, planners=planner_list, max_seconds=max_seconds,
                        max_active_jobs=max_active_jobs, max_references=max_references,
                        max_upload_bytes=int(max_upload_mb * 2**20), lease_seconds=lease_seconds,
-                       retention_days=retention_days)
+                       retention_days=retention_days, judge_base_url=judge_base_url, judge_model=judge_model,
+                       judge_max_calls=max_judge_calls)
     retention_log = logging.getLogger("longcut.agent.service.retention")
     if not retention_log.isEnabledFor(logging.INFO):  # what the sweep deletes is always logged
         retention_log.setLevel(logging.INFO)

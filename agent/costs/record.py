@@ -38,7 +38,8 @@ class TakeCost(_Record):
     cpu_seconds: float = Field(0.0, ge=0.0)  # CPU time of the process meanwhile (every thread)
     chunks: int = Field(0, ge=0)  # chunks of the kept generation
     search_chunks: int = Field(0, ge=0)  # chunks of the opening candidates the search dropped
-    llm: LLMUsage = Field(default_factory=LLMUsage)  # planner calls this try made (a rewritten prompt)
+    llm: LLMUsage = Field(default_factory=LLMUsage)  # LLM calls this try made: a rewritten prompt, the judge
+    judge: LLMUsage = Field(default_factory=LLMUsage)  # of those, the vision-language judge's (tools.judge)
     estimate_seconds: float | None = Field(None, ge=0.0)  # what the cost model expected of a take of this shot
     cold: bool = False  # the backend's first take in its process: it paid the lazy loads (text encoder, ...)
 

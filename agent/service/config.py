@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER, MAX_REFS
+from longcut.tools.judge.config import DEFAULT_JUDGE_MODEL, DEFAULT_MAX_CALLS
 
 
 @dataclass
@@ -31,6 +32,22 @@ class ServerConfig:
     cancel_grace: float = 10.0  # then the worker stops itself hard
     poll_seconds: float = 0.1  # how often an idle worker looks for a job
     retention_days: float = 0.0  # finished jobs older than this are deleted (0: kept forever)
+    judge_base_url: str | None = None  # the vision-language judge's endpoint (clients choose only whether to use it)
+    judge_model: str = DEFAULT_JUDGE_MODEL
+    judge_max_calls: int = DEFAULT_MAX_CALLS  # per job
+
+    def judge_config(self, mode: str | None):
+        """The ``JudgeConfig`` of a job that asked for ``mode``: the endpoint and bounds are the operator's."""
+        from longcut.tools.judge.config import JudgeConfig
+
+        return JudgeConfig(mode=mode, model=self.judge_model, base_url=self.judge_base_url,
+                           max_calls=self.judge_max_calls)
+
+    def offers_vision_judge(self) -> bool:
+        """Whether the operator gave the vision judge an endpoint (a base URL, or an API key for api.openai.com)."""
+        from longcut.tools.judge.vision import judge_endpoint
+
+        return judge_endpoint(self.judge_config("vlm"))[1] is not None
 
     @property
     def db_path(self) -> Path:

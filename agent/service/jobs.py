@@ -44,7 +44,11 @@ def submit(owner: Owner, cfg: Config, store: Store, body: JobRequest, idempotenc
     With ``options.plan_id`` the job generates that plan (``POST /v1/plans``) as it was made.
     """
     opts = body.options
-    budget = {k: getattr(opts, k) for k in ("max_minutes", "max_usd", "max_tries") if getattr(opts, k) is not None}
+    budget = {k: getattr(opts, k) for k in ("max_minutes", "max_usd", "max_tries", "judge")
+              if getattr(opts, k) is not None}
+    if opts.judge == "vlm" and not cfg.offers_vision_judge():
+        raise ApiError(422, "this server has no vision-language judge (the operator starts it with "
+                       "`longcut serve --judge-base-url URL`); use judge evaluator or none")
     if opts.plan_id is None:
         request = checked_request(owner, cfg, body)
         session = "s" + secrets.token_hex(10)  # a fresh slug per job

@@ -33,6 +33,9 @@ class JobOptions(_In):
                                       "minutes; stop at the next chunk past them (finished takes kept).")
     max_usd: float | None = Field(None, gt=0, le=1e6, description="The same for LLM dollars (the price table).")
     max_tries: int | None = Field(None, ge=1, le=100000, description="The same for takes generated (retries count).")
+    judge: Literal["none", "evaluator", "vlm"] | None = Field(
+        None, description="Who reviews each shot: the backend's evaluator (the default where it has one), the "
+        "server's vision-language judge (vlm: only where the operator configured one), or none.")
 
 
 NOT_BLANK = r"\S"  # at least one character that is not white space: a blank request is refused here, not by the worker

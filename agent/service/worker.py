@@ -130,7 +130,8 @@ def _execute_turn(job: Job, store: JobStore, cfg: ServerConfig, listener, sessio
     opts = Options(model=model, planner=req["planner"], base_url=os.environ.get("LONGCUT_OPENAI_BASE_URL"),
                    listeners=[listener], video_model=load_backend(model), cancel=listener.stop,
                    cut_fallback=not req.get("keep_continuity", False),  # jobs queued before the option: default
-                   budget=Budget(req.get("max_minutes"), req.get("max_usd"), req.get("max_tries")))
+                   budget=Budget(req.get("max_minutes"), req.get("max_usd"), req.get("max_tries")),
+                   judge=cfg.judge_config(req.get("judge")))
     if job.kind == "make":
         refs = {}
         for ref in req["references"]:

@@ -32,6 +32,7 @@ from longcut.agent.planning.vocabulary import vocabulary_for
 from longcut.agent.state import Project, Revision, ShotVersion
 from longcut.agent.store import ProjectStore
 from longcut.agent.turn.assemble import build_timeline
+from longcut.agent.turn.judging import turn_judge
 from longcut.agent.turn.shots import (
     Runtime,
     cached_shots,
@@ -105,9 +106,13 @@ def chain_runtime(task: ChainTask, turn: Runtime | None = None) -> Runtime:
     planner = turn.planner if turn is not None and turn.planner_spec == task.planner else build_planner(task.planner)
     shared = {} if turn is None else {"events": turn.events, "cancel": turn.cancel, "progress": turn.progress,
                                       "spend": turn.spend}
+    if turn is not None and turn.judge == task.judge:
+        vision = turn.vision  # one judge per turn in its process: its cap on calls is the request's
+    else:
+        _, vision = turn_judge(task.judge, model.info)
     return Runtime(store=store, model=model, planner=planner, vocabulary=vocabulary_for(model.info),
                    model_spec=task.model, planner_spec=task.planner, retry=task.retry, candidates=task.candidates,
-                   **shared)
+                   judge=task.judge, vision=vision, **shared)
 
 
 def plan(state: TurnState, config: RunnableConfig) -> dict:
@@ -217,7 +222,7 @@ def fan_out(state: TurnState, config: RunnableConfig) -> list[Send]:
     rt.start_shots(sum(s.seconds for s in project.storyboard.shots))
     return [Send("make_chain", ChainTask(
         project=project.name, projects=str(rt.store.root.resolve()), chain=c, turn=state["turn"],
-        model=rt.model_spec, planner=rt.planner_spec, retry=rt.retry, candidates=rt.candidates,
+        model=rt.model_spec, planner=rt.planner_spec, retry=rt.retry, candidates=rt.candidates, judge=rt.judge,
     ).model_dump(mode="json")) for c in chains(project.storyboard)]
 
 

@@ -46,6 +46,7 @@ from longcut.agent.state import (
 )
 from longcut.agent.store import ProjectStore
 from longcut.agent.turn.graph import checkpointer, forget_turn, run_turn
+from longcut.agent.turn.judging import turn_judge
 from longcut.agent.turn.retry import DEFAULT_MAX_TRIES, DEFAULT_REWRITE_AFTER, RetryPolicy
 from longcut.agent.turn.shots import DEFAULT_CANDIDATES, Cancelled, Runtime, file_sha256
 from longcut.agent.turn.task import ModelSpec, PlannerSpec, build_planner
@@ -53,6 +54,7 @@ from longcut.errors import InputError
 from longcut.limits import DEFAULT_MODEL, DEFAULT_PLANNER
 from longcut.models.backends.base import VideoModel
 from longcut.tools.images import read_image_file
+from longcut.tools.judge.config import JudgeConfig
 from longcut.tools.media import probe
 from longcut.tools.paths import atomic_output, check_input_file, sweep_stale_temps
 
@@ -85,6 +87,7 @@ class Options:
     planner_impl: Planner | None = None
     cancel: threading.Event | None = None  # set it to stop the turn at the next chunk (the job API's cancel)
     budget: Budget = field(default_factory=Budget)  # caps on minutes, dollars and tries (agent.costs.budget)
+    judge: JudgeConfig = field(default_factory=JudgeConfig)  # which judge reviews the shots (--judge)
 
 
 @dataclass
@@ -119,10 +122,12 @@ def _runtime(store: ProjectStore, opts: Options, model_name: str) -> Runtime:
     model_spec = ModelSpec(name=model_name, weights=str(opts.weights) if opts.weights is not None else None,
                            weights_id=model.info.weights_id)
     planner = _planner(opts)
+    _, vision = turn_judge(opts.judge, model.info)
     return Runtime(store=store, model=model, planner=planner, vocabulary=vocabulary_for(model.info),
                    model_spec=model_spec, planner_spec=_planner_spec(opts), events=EventSink(opts.listeners),
                    candidates=opts.candidates, retry=RetryPolicy(opts.max_tries, opts.rewrite_after, opts.cut_fallback),
-                   cancel=opts.cancel if opts.cancel is not None else threading.Event(), spend=_spend(opts, planner))
+                   cancel=opts.cancel if opts.cancel is not None else threading.Event(), spend=_spend(opts, planner),
+                   judge=opts.judge, vision=vision)
 
 
 def _spend(opts: Options, planner: Planner) -> Spend | None:

@@ -27,11 +27,14 @@ from longcut.agent.events import EventSink
 from longcut.agent.planning.planner import ModelVocabulary, Planner
 from longcut.agent.state import Project, Shot, ShotCheck, ShotVersion, Storyboard, shot_key
 from longcut.agent.store import ProjectStore
+from longcut.agent.turn.judging import take_judging
 from longcut.agent.turn.retry import RetryPolicy
 from longcut.agent.turn.task import ModelSpec, PlannerSpec
 from longcut.errors import LongcutError
 from longcut.models.backends.base import VideoModel, derived_seed
 from longcut.tools.generate import MAX_CANDIDATES, GenerateClipArgs, clip_is_complete, generate_clip
+from longcut.tools.judge.config import JudgeConfig
+from longcut.tools.judge.vision import VisionJudge
 from longcut.tools.paths import atomic_output
 from longcut.tools.review import (
     ADHERENCE_SECONDS,
@@ -101,6 +104,13 @@ class Runtime:
     cancel: CancelFlag = field(default_factory=threading.Event)
     progress: ShotProgress = field(default_factory=ShotProgress)
     spend: Spend | None = None  # the turn's budget and what it spent (None: no cap)
+    judge: JudgeConfig = field(default_factory=JudgeConfig)  # which judge reviews the takes (agent.turn.judging)
+    vision: VisionJudge | None = None  # the vision-language judge, when judge_mode is "vlm"
+
+    @property
+    def judge_mode(self) -> str:
+        """``judge`` resolved for this backend: none, evaluator or vlm (``agent.turn.judging.turn_judge``)."""
+        return self.judge.resolved_mode(self.model.info.reader is not None)
 
     @property
     def model_id(self) -> str:
@@ -311,7 +321,8 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
     """
     seed = take_seed(shot.seed, attempt)
     rel = f"shots/{shot.id}/{key}-t{attempt}.mp4"
-    refs = [project.reference(r).image for r in shot.refs if project.reference(r).image]
+    named = {r: project.reference(r).image for r in shot.refs if project.reference(r).image}
+    refs = list(named.values())
     max_refs = rt.model.info.max_refs
     if len(refs) > max_refs:  # e.g. a text-only model: the prompt alone must carry the subject
         rt.events.emit("shots", f"{rt.model.info.name} takes {max_refs} reference(s); shot {shot.id} uses the first "
@@ -323,7 +334,9 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
         rt.check_cancel()
         rt.shot_progress(shot, index, total, done / frames, f"{label}: {done}/{frames} frames", attempt)
 
-    expected = expectation_of(prompt, rt.model.info.reader)  # read once: the search and the review share it
+    # read once: the search and the review share it; the judge sees every reference the shot names
+    expected = expectation_of(prompt, rt.model.info.reader) if rt.judge_mode == "evaluator" else None
+    judging = take_judging(rt.vision, prompt, folder, named)
     judge = opening_judge(expected)
     args = GenerateClipArgs(prompt=prompt, seconds=shot.seconds, seed=seed, refs=refs,
                             continue_from=prev.file if prev is not None else None, out=rel,
@@ -334,13 +347,14 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
     mark_warm(rt.model.info.name)
     report = review_clip(ReviewArgs(file=result.file, prompt=prompt, seconds=shot.seconds,
                                     chunk_frames=result.chunk_frames, chunk_starts=result.chunk_starts,
-                                    latent_starts=result.latent_starts), folder, expected)
+                                    latent_starts=result.latent_starts), folder, expected, judging.check)
+    judged = judging.usage
     return ShotVersion(
         shot_id=shot.id, key=key, file=result.file, history=result.history, prompt=prompt, seed=result.seed,
         model=rt.model_id, attempt=attempt, cut=cut, turn=turn,
         checks=[ShotCheck(name=c.name, passed=c.passed, detail=c.detail, wrong=c.wrong) for c in report.checks],
         cost=TakeCost(wall_seconds=meter.wall_seconds, cpu_seconds=meter.cpu_seconds, chunks=result.chunks,
-                      search_chunks=result.searched_chunks, llm=meter.llm, cold=cold,
+                      search_chunks=result.searched_chunks, llm=meter.llm + judged, judge=judged, cold=cold,
                       estimate_seconds=project.pending.cost.shot_estimates.get(shot.id) if project.pending else None),
     )
 

@@ -3,7 +3,7 @@
 The ``Send`` payload of a chain is a ``ChainTask`` dumped to JSON-ready
 data: the project (its name and the folder of projects), the chain's shot
 ids, the turn, the model spec (backend name, weights folder, weights id),
-the planner spec and the retry policy. The node that runs it builds its
+the planner spec, the retry policy and the judge's config. The node that runs it builds its
 runtime from that (``nodes.chain_runtime``: the backend through the
 registry, loaded once per process), so the same task can run in this
 process or be shipped to another (DESIGN.md: Scale) without a live object
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from longcut.agent.planning.planner import Planner
 from longcut.agent.turn.retry import RetryPolicy
 from longcut.limits import PLANNERS, offered
+from longcut.tools.judge.config import JudgeConfig
 
 
 class _Data(BaseModel):
@@ -51,6 +52,7 @@ class ChainTask(_Data):
     planner: PlannerSpec
     retry: RetryPolicy
     candidates: int
+    judge: JudgeConfig = JudgeConfig()  # which judge reviews the takes; a vision judge's endpoint and bounds
 
 
 def build_planner(spec: PlannerSpec) -> Planner:

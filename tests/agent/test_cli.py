@@ -47,3 +47,9 @@ def test_longcut_error_exits_2_with_one_line(capsys, monkeypatch):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "clip 'a.mp4' does not exist" in err and "Traceback" not in err
+
+
+def test_a_bad_judge_option_is_one_clear_error():
+    out = run_cli("make", "a red ball on grass", "--judge", "eyes")
+    assert out.returncode == 2 and "--judge must be one of none, evaluator, vlm" in " ".join(out.stderr.split())
+    assert "Traceback" not in out.stderr

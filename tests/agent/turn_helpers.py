@@ -8,4 +8,4 @@ REQUEST = "a 12-second video: a red ball crosses a meadow, night falls, then it 
 
 def opts(model, **kw) -> Options:
     """Options with the opening search off unless asked: most tests count whole generations."""
-    return Options(video_model=model, planner_impl=OfflinePlanner(use_embeddings=False), **({"candidates": 1} | kw))
+    return Options(video_model=model, **({"planner_impl": OfflinePlanner(use_embeddings=False), "candidates": 1} | kw))
