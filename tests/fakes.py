@@ -10,7 +10,7 @@ It is never used by the product, which runs the real tiny model.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import torch
@@ -91,3 +91,11 @@ class BadExtensionModel(WorldOracleModel):
             yield from super().generate(request, history, on_step)
         finally:
             self.fail_prompts = set()
+
+
+class EyelessModel(WorldOracleModel):
+    """The oracle without an evaluator: a backend whose frames only a vision judge can read (as Wan's, LTX's)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._info = replace(self._info, reader=None, weights_id="eyeless-1")

@@ -47,11 +47,12 @@ class Display:
     def __init__(self) -> None:
         self.progress = Progress(TextColumn("[bold]{task.fields[stage]:<10}"), BarColumn(),
                                  TextColumn("{task.percentage:>5.1f}%"), TimeElapsedColumn(),
-                                 TextColumn("{task.description}"), console=console, transient=False)
+                                 TextColumn("{task.description}", markup=False), console=console, transient=False)
         self.task = self.progress.add_task("starting", total=100, stage="")
 
     def __call__(self, e: Event) -> None:
         """Show one event: move the bar, log a milestone."""
         self.progress.update(self.task, completed=e.percent, description=e.message[:70], stage=e.stage)
         if e.stage in ("plan", "review", "done") and e.message:
-            self.progress.console.log(f"{e.stage}: {e.message}")
+            # messages quote prompts and the judge's words: text, never rich markup
+            self.progress.console.log(f"{e.stage}: {e.message}", markup=False)

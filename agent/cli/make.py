@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from longcut.agent.cli import options as o
@@ -25,6 +26,9 @@ def _summary(result, out: Path | None) -> None:
         take = chosen.get(rev.shot_keys.get(shot.id, ""))
         checks = "n/a" if take is None else ("[green]pass[/]" if take.passed else "[red]" + ", ".join(
             c.name for c in take.checks if not c.passed) + "[/]")
+        judged = [] if take is None else [c for c in take.checks if c.name == "vision_judge"]
+        if judged:  # the vision judge's reasons, as text (they quote what it saw, and the prompt)
+            checks += "\njudge: " + escape(judged[0].detail)
         made = "[yellow]generated[/]" if shot.id in rev.regenerated else "cached"
         if take is not None and (take.attempt > 1 or take.cut):
             made += f" (try {take.attempt}{', cut' if take.cut else ''})"
@@ -33,8 +37,10 @@ def _summary(result, out: Path | None) -> None:
     where = out or result.render
     estimated = rev.cost.estimate_seconds if rev.cost is not None else None
     versus = "" if estimated is None else f", estimated {estimated:.1f}s"
+    judge_calls = sum(v.cost.judge.calls for v in project.versions if v.turn == rev.n and v.cost is not None)
+    judged = f", {judge_calls} judge calls" if judge_calls else ""
     out_console.print(f"[bold]{rev.storyboard.seconds:g}s[/] video → {where}   "
-                      f"({len(rev.regenerated)} shots generated, {result.seconds:.1f}s wall{versus})")
+                      f"({len(rev.regenerated)} shots generated, {result.seconds:.1f}s wall{versus}{judged})")
 
 
 def _finish(result, out: Path | None) -> None:

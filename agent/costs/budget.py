@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from longcut.agent.costs.estimate import Estimate
 from longcut.agent.costs.meter import Meter
 from longcut.agent.costs.prices import Price
+from longcut.agent.costs.record import LLMUsage
 from longcut.errors import InputError, LongcutError
 
 
@@ -65,15 +66,21 @@ class Budget:
 class Spend:
     """What a running turn has spent against its ``Budget``, in this process."""
 
-    def __init__(self, budget: Budget, planner: object | None = None, price: Price = Price()) -> None:
-        self.budget, self.price = budget, price
+    def __init__(self, budget: Budget, planner: object | None = None, price: Price = Price(),
+                 judge_price: Price = Price()) -> None:
+        self.budget, self.price, self.judge_price = budget, price, judge_price
         self.meter = Meter(planner)
         self.tries = 0
+        self.judge_usd = 0.0  # the vision-language judge's dollars (it is not the planner: its tokens come apart)
 
     @property
     def usd(self) -> float:
-        """LLM dollars since the turn started."""
-        return self.price.usd(self.meter.llm)
+        """LLM dollars since the turn started: the planner's and the judge's."""
+        return self.price.usd(self.meter.llm) + self.judge_usd
+
+    def add_judge(self, usage: LLMUsage) -> None:
+        """Count what the vision judge spent on a take (its price is its model's in the price table)."""
+        self.judge_usd += self.judge_price.usd(usage)
 
     def spent(self) -> str:
         """What was spent, in words."""

@@ -133,7 +133,8 @@ def _runtime(store: ProjectStore, opts: Options, model_name: str) -> Runtime:
 def _spend(opts: Options, planner: Planner) -> Spend | None:
     """What a capped turn spends, from now on (None: no cap)."""
     price = load_prices().price(opts.llm_model) if opts.planner != "offline" else Price()
-    return Spend(opts.budget, planner, price) if opts.budget.capped else None
+    judge_price = load_prices().price(opts.judge.model) if opts.judge.mode == "vlm" else Price()
+    return Spend(opts.budget, planner, price, judge_price) if opts.budget.capped else None
 
 
 def _read_reference(name: str, src: str | Path):

@@ -349,6 +349,8 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
                                     chunk_frames=result.chunk_frames, chunk_starts=result.chunk_starts,
                                     latent_starts=result.latent_starts), folder, expected, judging.check)
     judged = judging.usage
+    if rt.spend is not None:
+        rt.spend.add_judge(judged)
     return ShotVersion(
         shot_id=shot.id, key=key, file=result.file, history=result.history, prompt=prompt, seed=result.seed,
         model=rt.model_id, attempt=attempt, cut=cut, turn=turn,

@@ -180,3 +180,25 @@ def test_generate_checks_its_request_like_make(home, capsys):
     assert run("make", "a red ball", "--seed", str(2**31), "--model", "oracle") == 2
     assert "seed must be in [0, 2147483647]" in capsys.readouterr().err
     assert not (home / "g.mp4").exists()
+
+
+def test_make_with_a_vision_judge_shows_its_reasons_and_calls(home, capsys, monkeypatch):
+    import json
+
+    from tests.fake_openai import FakeOpenAI, structured
+    from tests.fakes import EyelessModel
+
+    monkeypatch.setitem(registry.LOADERS, "eyeless", lambda _w: EyelessModel())
+    fail = {"elements": [{"element": "subject", "status": "absent", "reason": "a [bold]grey blob[/bold], no star"}],
+            "overall": "fail", "summary": "no star"}
+    with FakeOpenAI([structured(fail)] * 3) as fake:
+        code = run("make", "a 2-second video: a big green star moves left on a night background", "--model",
+                   "eyeless", "--judge", "vlm", "--judge-base-url", fake.base_url, "--judge-model", "fake-vision")
+    assert code in (0, None)
+    out = capsys.readouterr()
+    printed = " ".join(out.out.split())
+    assert "vision_judge" in printed and "judge: subject absent" in printed
+    assert "[bold]grey blob[/bold]" in printed  # the judge's words shown as text, never as markup
+    assert "3 judge calls" in printed
+    assert "a [bold]grey blob[/bold], no star" in " ".join(out.err.split())  # the log line too
+    assert len(fake.requests) == 3 and json.loads(json.dumps(fake.requests[0]))["model"] == "fake-vision"

@@ -101,3 +101,16 @@ def test_a_plan_over_the_dollar_cap_is_refused_from_the_servers_token_counts(ses
                                        candidates=1, budget=Budget(max_usd=5)))
         assert server.prompt_tokens > 5
     assert model.calls == []
+
+
+def test_the_vision_judge_tokens_count_against_the_dollar_cap():
+    from longcut.agent.costs.budget import Budget, BudgetExceeded, Spend
+    from longcut.agent.costs.prices import Price
+    from longcut.agent.costs.record import LLMUsage
+
+    spend = Spend(Budget(max_usd=0.01), judge_price=Price(prompt_per_million=10.0, completion_per_million=0.0))
+    spend.check()
+    spend.add_judge(LLMUsage(calls=1, prompt_tokens=2000, completion_tokens=100))
+    assert spend.usd == pytest.approx(0.02)
+    with pytest.raises(BudgetExceeded, match="--max-usd 0.01 reached"):
+        spend.check()

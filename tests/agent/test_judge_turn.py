@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 
@@ -14,7 +13,7 @@ from longcut.tools.judge.config import JudgeConfig
 
 from tests.agent.turn_helpers import opts
 from tests.fake_openai import FakeOpenAI, refusal, structured
-from tests.fakes import WorldOracleModel
+from tests.fakes import EyelessModel, WorldOracleModel
 
 REQUEST = "a small red star moves left"
 PASS = {"elements": [{"element": "subject", "status": "present", "reason": "a red star"}],
@@ -34,14 +33,6 @@ class RecordingPlanner(OfflinePlanner):
     def rewrite_failed(self, intent, prompt, problem, vocabulary):
         self.problems.append(problem)
         return super().rewrite_failed(intent, prompt, problem, vocabulary)
-
-
-class EyelessModel(WorldOracleModel):
-    """The oracle without an evaluator: a backend whose frames only a vision judge can read."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._info = replace(self._info, reader=None)
 
 
 def vlm(server: FakeOpenAI, **kw) -> JudgeConfig:
