@@ -46,7 +46,8 @@ class Estimate(BaseModel):
     turn_seconds: float  # the rest of the turn
     wall_seconds: float | None  # the turn, end to end (None: unknown speed)
     llm: LLMUsage = Field(default_factory=LLMUsage)  # expected (planning not done yet) or already spent
-    usd: float = 0.0
+    judge: LLMUsage = Field(default_factory=LLMUsage)  # the vision-language judge's expected use (--judge vlm)
+    usd: float = 0.0  # the planner's and the judge's
 
     @property
     def minutes(self) -> float | None:
@@ -108,4 +109,5 @@ def about(estimate: Estimate) -> str:
     if estimate.wall_seconds is None:
         return f"no time estimate ({estimate.backend} states no speed and has no record yet)"
     usd = f", ${estimate.usd:.4f}" if estimate.usd else ""
-    return f"about {estimate.wall_seconds:.0f} s, {estimate.tries:.1f} tries{usd} ({basis})"
+    judged = f", {estimate.judge.calls} judge calls" if estimate.judge.calls else ""
+    return f"about {estimate.wall_seconds:.0f} s, {estimate.tries:.1f} tries{judged}{usd} ({basis})"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from longcut.agent.costs.calibrate import rates_for
 from longcut.agent.costs.estimate import Estimate, estimate_turn, expected_usage
+from longcut.agent.costs.judge_cost import expected_judge_usage
 from longcut.agent.costs.meter import is_warm
 from longcut.agent.costs.prices import Price, load_prices
 from longcut.agent.costs.rates import Rates, prior_rates
@@ -20,6 +21,7 @@ from longcut.agent.costs.record import LLMUsage
 from longcut.agent.state import Storyboard
 from longcut.agent.store import ProjectStore
 from longcut.models.backends.base import ModelInfo
+from longcut.tools.judge.config import JudgeConfig
 
 
 @dataclass
@@ -31,6 +33,7 @@ class CostModel:
     planner: object  # PlannerSpec: name, llm_model
     candidates: int
     search_seconds: float
+    judge: JudgeConfig = field(default_factory=JudgeConfig)  # a vision judge adds its calls (agent.costs.judge_cost)
     _rates: Rates | None = field(default=None, init=False, repr=False)
     _price: Price | None = field(default=None, init=False, repr=False)
 
@@ -59,4 +62,8 @@ class CostModel:
         usage = llm or LLMUsage()
         if step is not None:
             usage = usage + expected_usage(self.rates.plan if step == "plan" else self.rates.revise)
-        return estimate_turn(board, self.info, self.rates, cached, usage, self.price, cold=not is_warm(self.info.name))
+        est = estimate_turn(board, self.info, self.rates, cached, usage, self.price, cold=not is_warm(self.info.name))
+        if self.judge.resolved_mode(self.info.reader is not None) != "vlm" or not est.tries:
+            return est
+        judged = expected_judge_usage(self.store, est.tries, self.judge.max_calls)
+        return est.model_copy(update={"judge": judged, "usd": est.usd + load_prices().price(self.judge.model).usd(judged)})

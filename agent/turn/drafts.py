@@ -62,7 +62,7 @@ def _info(opts: Options, model: str) -> ModelInfo:
 
 
 def _cost_model(sessions: Sessions, opts: Options, info: ModelInfo) -> CostModel:
-    return CostModel(sessions.store, info, _planner_spec(opts), opts.candidates, ADHERENCE_SECONDS)
+    return CostModel(sessions.store, info, _planner_spec(opts), opts.candidates, ADHERENCE_SECONDS, opts.judge)
 
 
 def plan_first_turn(sessions: Sessions, request: str, name: str | None = None, seconds: float | None = None,

@@ -151,7 +151,7 @@ def plan_storyboard(project: Project, planner: Planner, vocabulary: ModelVocabul
 
 def turn_cost_model(rt: Runtime) -> CostModel:
     """The cost model of a turn's backend, planner and opening search."""
-    return CostModel(rt.store, rt.model.info, rt.planner_spec, rt.candidates, ADHERENCE_SECONDS)
+    return CostModel(rt.store, rt.model.info, rt.planner_spec, rt.candidates, ADHERENCE_SECONDS, rt.judge)
 
 
 def record_planning(project: Project, cost_model: CostModel, model_id: str, meter: Meter) -> Estimate:

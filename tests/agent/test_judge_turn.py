@@ -6,10 +6,14 @@ import json
 
 import pytest
 
+from longcut.agent.costs.budget import Budget, BudgetExceeded
+from longcut.agent.costs.judge_cost import PRIOR_PROMPT_TOKENS
+from longcut.agent.costs.model import CostModel
 from longcut.agent.planning.offline import OfflinePlanner
-from longcut.agent.turn.task import ChainTask
+from longcut.agent.turn.task import ChainTask, PlannerSpec
 from longcut.errors import InputError
 from longcut.tools.judge.config import JudgeConfig
+from longcut.tools.review import ADHERENCE_SECONDS
 
 from tests.agent.turn_helpers import opts
 from tests.fake_openai import FakeOpenAI, refusal, structured
@@ -101,3 +105,21 @@ def test_a_chain_task_carries_the_judge_config():
         "retry": {"max_tries": 3, "rewrite_after": 2, "cut_fallback": True}, "candidates": 1,
         "judge": JudgeConfig(mode="vlm", base_url="http://127.0.0.1:1/v1", max_calls=5).model_dump(mode="json")})
     assert ChainTask.model_validate(task.model_dump(mode="json")).judge.max_calls == 5
+
+
+def test_the_plan_counts_the_judge_calls_and_a_dollar_cap_refuses_it_before_any_call(sessions, tmp_path, monkeypatch):
+
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"fake-vision": {"prompt_per_million": 100.0, "completion_per_million": 0.0}}))
+    monkeypatch.setenv("LONGCUT_PRICES", str(prices))
+    with FakeOpenAI() as server:
+        with pytest.raises(BudgetExceeded, match=r"the plan needs about \$0\.\d+ of LLM tokens"):
+            sessions.make(REQUEST, name="star", seconds=4, opts=opts(
+                EyelessModel(), judge=vlm(server), budget=Budget(max_usd=0.0001)))
+        assert not server.requests  # refused before any shot was judged
+    with FakeOpenAI([structured(PASS)]) as server:
+        res = sessions.make(REQUEST, name="star2", seconds=4, opts=opts(EyelessModel(), judge=vlm(server)))
+    est = CostModel(sessions.store, EyelessModel().info, PlannerSpec(name="offline"), 1, ADHERENCE_SECONDS,
+                    vlm(server)).estimate(res.project.storyboard)
+    assert est.judge.calls >= 1 and est.usd > 0
+    assert est.judge.prompt_tokens != round(PRIOR_PROMPT_TOKENS * est.judge.calls)  # measured now, not the prior
