@@ -7,7 +7,8 @@ no weights, the estimate), then generated from that draft (``longcut
 approve``), and its measured turn wall time compared with the estimate made
 before it. Every finished job adds records, as in use. Figures: median and
 max relative error |estimate − measured| / measured (goal: median ≤ 20%,
-max ≤ 50%).
+max ≤ 50%), and the fraction of measured turns inside the estimate's likely
+range (meant to be about 80%).
 
     .venv/bin/python bench/bench_estimates.py [--model tiny] [--quick]
 """
@@ -56,6 +57,8 @@ def run(request: str, seconds: float, name: str, model: str, home: Path) -> dict
     measured = res.seconds
     return {"request": request, "seconds": seconds, "shots": len(res.revision.storyboard.shots),
             "estimate_s": None if est.wall_seconds is None else round(est.wall_seconds, 2),
+            "likely_s": None if est.wall_low is None else [round(est.wall_low, 2), round(est.wall_high, 2)],
+            "in_likely_range": None if est.wall_low is None else est.wall_low <= measured <= est.wall_high,
             "measured_s": round(measured, 2), "approve_call_s": round(outside, 2),
             "calibrated_from_takes": est.measured_takes, "tries_estimated": round(est.tries, 2),
             "tries_measured": sum(1 for v in res.project.versions if v.turn == 1),
@@ -84,6 +87,8 @@ def main() -> None:
         "estimated": len(errors), "median_relative_error": round(statistics.median(errors), 3) if errors else None,
         "max_relative_error": max(errors) if errors else None,
         "goal": {"median": 0.2, "max": 0.5},
+        # the likely range is meant to hold about 80% of turns
+        "in_likely_range": sum(1 for r in measured if r["in_likely_range"]) / max(1, len(measured)),
         "first_estimate_uncalibrated_error": calibration[0]["relative_error"],
     }
     json.dump(result, sys.stdout, indent=1)

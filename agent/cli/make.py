@@ -35,8 +35,11 @@ def _summary(result, out: Path | None) -> None:
         table.add_row(shot.id, f"{shot.seconds:g}", shot.prompt, checks, made)
     out_console.print(table)
     where = out or result.render
-    estimated = rev.cost.estimate_seconds if rev.cost is not None else None
+    cost = rev.cost
+    estimated = cost.estimate_seconds if cost is not None else None
     versus = "" if estimated is None else f", estimated {estimated:.1f}s"
+    if estimated is not None and cost.estimate_low is not None and cost.estimate_high is not None:
+        versus += f" (likely {cost.estimate_low:.0f}–{cost.estimate_high:.0f}s)"
     judge_calls = sum(v.cost.judge.calls for v in project.versions if v.turn == rev.n and v.cost is not None)
     judged = f", {judge_calls} judge calls" if judge_calls else ""
     out_console.print(f"[bold]{rev.storyboard.seconds:g}s[/] video → {where}   "

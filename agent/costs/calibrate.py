@@ -13,7 +13,9 @@ LLM use, the same planner):
   loads (the text encoder), recorded as ``cold`` and fitted apart as
   ``cold_seconds``, what such a take costs beyond a warm one;
 * opening-search chunks per take as a recorded mean, and takes per
-  generated shot (tries) as a mean shrunk towards one try per shot;
+  generated shot (tries) as a mean shrunk towards one try per shot, with
+  their spread; the takes' relative error about the line as its spread
+  (the estimate's likely range, ``agent.costs.estimate``);
 * render seconds per video second, and the rest of a turn (wall time less
   its takes and its render: loading, planning, references), as means;
 * LLM calls and tokens per plan and per revision, as means.
@@ -25,6 +27,7 @@ records stand behind it.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -40,6 +43,9 @@ log = logging.getLogger(__name__)
 MAX_PROJECTS = 50  # the most recently saved projects are read
 MAX_TAKES = 400  # the most recent measured takes are fitted
 TRIES_PRIOR_WEIGHT = 3  # shots' worth of "one try each" the recorded tries are averaged with
+# A measured take's relative error before its records show their own: the 2-core machine's load alone moved
+# turns by ±20% between runs of bench_estimates; weighted as three takes.
+CALIBRATED_TAKE_SD, TAKE_SD_WEIGHT = 0.2, 3
 
 
 @dataclass
@@ -142,10 +148,17 @@ def calibrated_rates(prior: Rates, rec: Records) -> Rates:
         slope, intercept = fit_line([float(c) for _, c, _ in takes], [w for _, _, w in takes])
         update |= {"chunk_seconds": slope, "take_seconds": intercept, "measured_takes": len(takes),
                    "search_chunks": prior.search_chunks and sum(rec.search_chunks) / len(rec.search_chunks)}
+        errors = [(w / p - 1.0) ** 2 for p, w in ((slope * c + intercept, w) for _, c, w in takes) if p > 0]
+        # shrunk towards the prior's spread: a line through three takes fits them too well
+        update["take_sd"] = math.sqrt((sum(errors) + TAKE_SD_WEIGHT * CALIBRATED_TAKE_SD ** 2)
+                                      / (len(errors) + TAKE_SD_WEIGHT))
         if rec.takes and rec.cold:  # what a first take costs beyond a warm one of its size
             update["cold_seconds"] = sum(max(0.0, w - slope * c - intercept) for c, w in rec.cold) / len(rec.cold)
     if rec.tries:  # shrunk towards one try per shot: a few shots say little about the pass rate
-        update["tries_per_shot"] = max(1.0, (sum(rec.tries) + TRIES_PRIOR_WEIGHT) / (len(rec.tries) + TRIES_PRIOR_WEIGHT))
+        n = len(rec.tries) + TRIES_PRIOR_WEIGHT
+        mean = max(1.0, (sum(rec.tries) + TRIES_PRIOR_WEIGHT) / n)
+        spread = sum((t - mean) ** 2 for t in rec.tries) + TRIES_PRIOR_WEIGHT * (1.0 - mean) ** 2
+        update |= {"tries_per_shot": mean, "tries_sd": math.sqrt(spread / n)}
     if rec.turns:
         n = len(rec.turns)
         update |= {"render_per_second": sum(r for r, _ in rec.turns) / n,

@@ -8,9 +8,19 @@ take_seconds``. The turn adds its render (per video second) and the rest
 of a turn, and the planner's LLM use priced by the price table. A backend
 that states no speed and has no record gives no time figure (None), never
 a guess.
+
+A single figure hides what varies most: how many tries a shot takes, and
+how loaded the machine is. The estimate also gives a likely range
+(``wall_low``–``wall_high``, about 10th to 90th percentile): tries vary
+independently from shot to shot (``Rates.tries_sd``), a take's speed
+error (``Rates.take_sd``) is taken as shared by the whole turn (one
+machine, one load), and no turn is faster than one try per shot at the
+low end of that error.
 """
 
 from __future__ import annotations
+
+import math
 
 from pydantic import BaseModel, Field
 
@@ -45,6 +55,8 @@ class Estimate(BaseModel):
     render_seconds: float
     turn_seconds: float  # the rest of the turn
     wall_seconds: float | None  # the turn, end to end (None: unknown speed)
+    wall_low: float | None = None  # the likely range of wall_seconds (about the 10th and 90th percentiles)
+    wall_high: float | None = None
     llm: LLMUsage = Field(default_factory=LLMUsage)  # expected (planning not done yet) or already spent
     judge: LLMUsage = Field(default_factory=LLMUsage)  # the vision-language judge's expected use (--judge vlm)
     usd: float = 0.0  # the planner's and the judge's
@@ -57,7 +69,8 @@ class Estimate(BaseModel):
     def as_turn_cost(self, base: TurnCost) -> TurnCost:
         """``base`` with this estimate's figures (what a pending turn records before generation)."""
         return base.model_copy(update={
-            "estimate_seconds": self.wall_seconds, "estimate_usd": self.usd,
+            "estimate_seconds": self.wall_seconds, "estimate_low": self.wall_low, "estimate_high": self.wall_high,
+            "estimate_usd": self.usd,
             "shot_estimates": {s.shot: s.take_seconds for s in self.shots if s.take_seconds is not None}})
 
 
@@ -94,12 +107,32 @@ def estimate_turn(board: Storyboard, info: ModelInfo, rates: Rates, cached: set[
         if known else None
     render = rates.render_per_second * board.seconds
     usage = llm or LLMUsage()
+    wall = None if generation is None else generation + render + rates.turn_seconds
+    low, high = (None, None) if wall is None else likely_range(
+        wall, generation, [s.take_seconds for s in todo], rates)
     return Estimate(
         backend=rates.backend, calibrated=rates.calibrated, measured_takes=rates.measured_takes,
         measured_turns=rates.measured_turns, shots=shots, tries=rates.tries_per_shot * len(todo),
         generation_seconds=generation, render_seconds=render, turn_seconds=rates.turn_seconds,
-        wall_seconds=None if generation is None else generation + render + rates.turn_seconds,
-        llm=usage, usd=price.usd(usage))
+        wall_seconds=wall, wall_low=low, wall_high=high, llm=usage, usd=price.usd(usage))
+
+
+Z_80 = 1.2816  # the normal quantile of 0.9: a range holding about 80% of turns
+
+
+def likely_range(wall: float, generation: float, takes: list[float], rates: Rates) -> tuple[float, float]:
+    """About the 10th and 90th percentiles of a turn's wall time whose expectation is ``wall``.
+
+    ``takes``: the expected wall seconds of one take of each shot to
+    generate. Normal approximation: the shots' tries are independent, the
+    take error is one factor for the turn.
+    """
+    tries = sum((t * rates.tries_sd) ** 2 for t in takes)
+    load = (generation * rates.take_sd) ** 2
+    spread = Z_80 * math.sqrt(tries + load)
+    once = sum(takes) * max(0.0, 1.0 - Z_80 * rates.take_sd)  # one try each, on a light machine
+    rest = wall - generation
+    return max(rest + once, wall - spread), wall + spread
 
 
 def about(estimate: Estimate) -> str:
@@ -110,4 +143,6 @@ def about(estimate: Estimate) -> str:
         return f"no time estimate ({estimate.backend} states no speed and has no record yet)"
     usd = f", ${estimate.usd:.4f}" if estimate.usd else ""
     judged = f", {estimate.judge.calls} judge calls" if estimate.judge.calls else ""
-    return f"about {estimate.wall_seconds:.0f} s, {estimate.tries:.1f} tries{judged}{usd} ({basis})"
+    likely = "" if estimate.wall_low is None or estimate.wall_high is None else (
+        f" (likely {estimate.wall_low:.0f}–{estimate.wall_high:.0f} s)")
+    return f"about {estimate.wall_seconds:.0f} s{likely}, {estimate.tries:.1f} tries{judged}{usd} ({basis})"

@@ -22,6 +22,8 @@ PRIOR_RENDER_PER_SECOND = 2.0 / 30.0
 # (prompts/plan_system.txt with the closed grammar: ~3,000 tokens) and a storyboard back (~800).
 PRIOR_LLM_PLAN = (1.0, 3000.0, 800.0)
 PRIOR_LLM_REVISE = (3.0, 9000.0, 600.0)  # a revision's tool-calling rounds
+# Before any take was measured, a backend's own speed figure was measured on another machine: ±50%.
+PRIOR_TAKE_SD = 0.5
 
 
 class LLMRate(BaseModel):
@@ -41,6 +43,8 @@ class Rates(BaseModel):
     take_seconds: float = Field(0.0, ge=0.0)  # wall seconds every take costs whatever its length (review, files)
     search_chunks: float = Field(0.0, ge=0.0)  # chunks of dropped opening candidates per take
     tries_per_shot: float = Field(1.0, ge=1.0)  # takes per generated shot (retries of failed reviews)
+    tries_sd: float = Field(0.0, ge=0.0)  # their spread from shot to shot (standard deviation)
+    take_sd: float = Field(0.0, ge=0.0)  # a take's relative error about the fitted line (machine load, content)
     render_per_second: float = Field(PRIOR_RENDER_PER_SECOND, ge=0.0)  # render wall seconds per video second
     turn_seconds: float = Field(0.0, ge=0.0)  # the rest of a turn: loading, planning, references, the graph
     cold_seconds: float = Field(0.0, ge=0.0)  # what a backend's first take in a process costs on top (lazy loads)
@@ -76,7 +80,7 @@ def prior_rates(info: ModelInfo, planner: str, candidates: int, search_seconds: 
     searching = candidates > 1 and info.reader is not None
     llm = planner != "offline"
     return Rates(
-        backend=info.name, chunk_seconds=chunk,
+        backend=info.name, chunk_seconds=chunk, take_sd=PRIOR_TAKE_SD,
         search_chunks=(candidates - 1) * opening_chunks(search_seconds, info) if searching else 0.0,
         plan=LLMRate(**dict(zip(("calls", "prompt_tokens", "completion_tokens"), PRIOR_LLM_PLAN, strict=True)))
         if llm else LLMRate(),

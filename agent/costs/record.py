@@ -52,5 +52,7 @@ class TurnCost(_Record):
     planning: LLMUsage = Field(default_factory=LLMUsage)  # the plan or the revision of the storyboard
     usd: float = Field(0.0, ge=0.0)  # LLM tokens priced by the price table (agent.costs.prices)
     estimate_seconds: float | None = Field(None, ge=0.0)  # wall seconds the cost model expected
+    estimate_low: float | None = Field(None, ge=0.0)  # and its likely range (agent.costs.estimate)
+    estimate_high: float | None = Field(None, ge=0.0)
     estimate_usd: float | None = Field(None, ge=0.0)
     shot_estimates: dict[str, float] = Field(default_factory=dict)  # shot id -> expected wall seconds of one take

@@ -39,6 +39,8 @@ class TurnTotals(BaseModel):
     llm: LLMUsage = Field(default_factory=LLMUsage)  # planning and every take's rewrites
     usd: float | None = None
     estimate_seconds: float | None = None
+    estimate_low: float | None = None  # the estimate's likely range
+    estimate_high: float | None = None
     estimate_usd: float | None = None
 
 
@@ -66,6 +68,7 @@ def turn_totals(project: Project, rev: Revision) -> TurnTotals:
         n=rev.n, request=rev.request, shots=shots, generation_seconds=sum(s.wall_seconds for s in shots),
         render_seconds=cost.render_seconds if cost else None, wall_seconds=cost.wall_seconds if cost else None,
         llm=llm, usd=cost.usd if cost else None, estimate_seconds=cost.estimate_seconds if cost else None,
+        estimate_low=cost.estimate_low if cost else None, estimate_high=cost.estimate_high if cost else None,
         estimate_usd=cost.estimate_usd if cost else None)
 
 

@@ -89,6 +89,8 @@ def _views(cfg: ServerConfig, job: Job) -> tuple[dict[str, Any] | None, dict[str
     else:
         pending = project.pending.cost if project.pending is not None else None
         cost = None if pending is None else {"estimate_seconds": pending.estimate_seconds,
+                                             "estimate_low": pending.estimate_low,
+                                             "estimate_high": pending.estimate_high,
                                              "estimate_usd": pending.estimate_usd}
     return (board.model_dump(mode="json") if board is not None else None), cost
 
