@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from longcut.agent.costs.totals import ShotTotals, TurnTotals
@@ -36,7 +37,9 @@ def storyboard_table(preview) -> Table:
     """The planned shots as they would be generated: prompts as rewritten, lengths, continuity, dressing, cost."""
     board, project = preview.project.storyboard, preview.project
     est = {s.shot: s for s in preview.estimate.shots}
-    title = f"plan · {board.seconds:g}s · {len(board.shots)} shots" + (f" · title {board.title!r}" if board.title else "")
+    # every user or planner string is shown as text: rich would read "[red]" or "[link=…]" in it as markup
+    title = f"plan · {board.seconds:g}s · {len(board.shots)} shots" + (
+        f" · title {escape(repr(board.title))}" if board.title else "")
     table = Table(title=title)
     for col in ("shot", "sec", "prompt (as the model is asked)", "continues", "transition", "caption", "refs",
                 "generate", "estimate s"):
@@ -45,11 +48,11 @@ def storyboard_table(preview) -> Table:
         e = est.get(s.id)
         shown = "cached" if e is not None and e.cached else "yes"
         transition = "cut" if s.transition.kind == "cut" else f"{s.transition.kind} {s.transition.seconds:g}s"
-        table.add_row(s.id, f"{s.seconds:g}", s.prompt, "yes" if s.continuous else "", transition, s.caption or "",
-                      ", ".join(s.refs), shown, _s(e.seconds_expected if e is not None else None))
+        table.add_row(s.id, f"{s.seconds:g}", escape(s.prompt), "yes" if s.continuous else "", transition,
+                      escape(s.caption or ""), escape(", ".join(s.refs)), shown, _s(e.seconds_expected if e is not None else None))
     described = {r.id: r.description for r in project.references}
     if described:
-        table.caption = "references: " + "; ".join(f"{k}: {v}" for k, v in described.items())
+        table.caption = "references: " + escape("; ".join(f"{k}: {v}" for k, v in described.items()))
     return table
 
 

@@ -32,7 +32,7 @@ def _summary(result, out: Path | None) -> None:
         made = "[yellow]generated[/]" if shot.id in rev.regenerated else "cached"
         if take is not None and (take.attempt > 1 or take.cut):
             made += f" (try {take.attempt}{', cut' if take.cut else ''})"
-        table.add_row(shot.id, f"{shot.seconds:g}", shot.prompt, checks, made)
+        table.add_row(shot.id, f"{shot.seconds:g}", escape(shot.prompt), checks, made)
     out_console.print(table)
     where = out or result.render
     cost = rev.cost
@@ -199,7 +199,7 @@ def history(session: str = typer.Argument(...)) -> None:
         table.add_column(col)
     project = Sessions().store.load(session)
     for r in project.revisions:
-        table.add_row(str(r.n), r.at, r.request[:60], str(len(r.storyboard.shots)), ", ".join(r.regenerated) or "-",
+        table.add_row(str(r.n), r.at, escape(r.request[:60]), str(len(r.storyboard.shots)), ", ".join(r.regenerated) or "-",
                       r.render or "-")
     out_console.print(table)
     totals = [t for t in session_totals(project) if t.shots or t.wall_seconds]
