@@ -79,6 +79,7 @@ def serve(
                             timeout_graceful_shutdown=3)
     kept = f"finished jobs kept {retention_days:g} days" if retention_days else "finished jobs kept until deleted"
     console.print(f"longcut job API on http://{host}:{port} ({workers} workers; {kept}; docs at /docs)")
+    console.print(f"studio (the web page): http://{host}:{port}/studio")
     uvicorn.Server(config).run()
 
 

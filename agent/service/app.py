@@ -2,7 +2,7 @@
 
 ``create_app(cfg, tokens, workers)`` builds the app and its ``WorkerPool``:
 middleware, error handlers (``errors``) and one router per resource
-(``uploads``, ``jobs``, ``sessions``); ``longcut serve`` runs it under uvicorn. Everything under ``/v1`` needs
+(``uploads``, ``jobs``, ``sessions``, ``studio``: the web page); ``longcut serve`` runs it under uvicorn. Everything under ``/v1`` needs
 ``Authorization: Bearer <token>``; only ``/healthz`` (and the static schema
 and docs pages) do not. A client names jobs, sessions and uploads by ids the
 server made, never by paths, and sees only what its own token created
@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from longcut import __version__
-from longcut.agent.service import jobs, plans, sessions, uploads
+from longcut.agent.service import jobs, plans, sessions, studio, uploads
 from longcut.agent.service.auth import Tokens
 from longcut.agent.service.config import ServerConfig
 from longcut.agent.service.errors import add_error_handlers
@@ -129,7 +129,7 @@ def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
     app.state.tokens, app.state.cfg, app.state.store = tokens, cfg, store
     add_error_handlers(app)
     app.get("/healthz", tags=["health"])(health)
-    for router in (uploads.router, jobs.router, plans.router, sessions.router):
+    for router in (uploads.router, jobs.router, plans.router, sessions.router, studio.router):
         app.include_router(router)
     return app
 

@@ -4,7 +4,9 @@
 (``jobs.checked_request``: the server's allowlists and caps, the caller's
 uploads), plans it into a draft session (``agent.turn.drafts``: no weights
 are loaded where the backend can say what it makes without them) and
-answers the storyboard and the estimate. ``POST /v1/jobs`` with
+answers the storyboard and the estimate. ``PUT /v1/plans/{id}/storyboard``
+replaces the storyboard by the creator's hand edits (the studio's plan
+cards) and estimates it again. ``POST /v1/jobs`` with
 ``options.plan_id`` generates that draft unchanged. A plan is its owner's
 only (``plan_store``); another token gets 404.
 
@@ -15,16 +17,18 @@ a job from the plan generates the storyboard as it was planned.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
+from pydantic import Field
 
 from longcut.agent.service.deps import Config, Owner
-from longcut.agent.service.errors import not_found
+from longcut.agent.service.errors import ApiError, not_found
 from longcut.agent.service.jobs import checked_request
-from longcut.agent.service.models import ErrorOut, JobRequest, PlanOut
+from longcut.agent.service.models import ErrorOut, JobRequest, PlanOut, _In
 from longcut.agent.service.plan_store import PlanRecord, check_room, load_plan, save_plan
 from longcut.agent.service.upload_store import upload_path
 
@@ -88,3 +92,48 @@ def get_plan(owner: Owner, cfg: Config, plan_id: PlanId) -> PlanOut:
     if out is None:
         raise not_found("plan", plan_id)
     return out
+
+
+class PlanEdit(_In):
+    """A plan's storyboard as the creator edited it: the ``storyboard`` of ``GET /v1/plans/{id}``, changed."""
+
+    storyboard: dict[str, Any] = Field(description="The whole storyboard (shots, title, fades, music); it "
+                                       "replaces the plan's and is checked as a turn's storyboard is.")
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
+
+@router.put("/v1/plans/{plan_id}/storyboard", tags=["plans"],
+            responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+def edit_plan(owner: Owner, cfg: Config, plan_id: PlanId, body: PlanEdit) -> PlanOut:
+    """Replace one of your plans' storyboard (prompts, seconds, continuity, transitions, captions, title) and estimate it again."""
+    from pydantic import ValidationError
+
+    from longcut.agent.state import Storyboard
+    from longcut.agent.store import ProjectStore
+    from longcut.agent.turn.drafts import edit_draft
+    from longcut.agent.turn.session import Sessions
+
+    record = load_plan(cfg.home, owner, plan_id)
+    if record is None or _out(cfg, record) is None:
+        raise not_found("plan", plan_id)
+    if not _finite(body.storyboard):
+        raise ApiError(422, "the storyboard holds a number that is not finite (NaN or Infinity)")
+    try:
+        board = Storyboard.model_validate(body.storyboard)
+    except ValidationError as err:
+        raise ApiError(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())) from err
+    sessions = Sessions(ProjectStore(cfg.home / "projects"), checkpoints=cfg.home / "checkpoints.sqlite")
+    with _PLANNING:
+        preview = edit_draft(sessions, plan_id, board)
+    record = record.model_copy(update={"estimate": preview.estimate.model_dump(mode="json")})
+    save_plan(cfg.home, owner, record)
+    return _out(cfg, record)

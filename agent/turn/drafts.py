@@ -15,7 +15,7 @@ which shots would be generated, what that costs — and saves nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from longcut.agent.costs.estimate import Estimate
 from longcut.agent.costs.meter import Meter
@@ -23,7 +23,7 @@ from longcut.agent.costs.model import CostModel
 from longcut.agent.costs.prices import load_prices
 from longcut.agent.planning.planner import video_seconds
 from longcut.agent.planning.vocabulary import vocabulary_for
-from longcut.agent.state import PendingTurn, Project, Reference, check_request
+from longcut.agent.state import PendingTurn, Project, Reference, Storyboard, check_request
 from longcut.agent.turn.nodes import plan_storyboard, record_planning
 from longcut.agent.turn.session import (
     Options,
@@ -36,6 +36,7 @@ from longcut.agent.turn.session import (
 )
 from longcut.errors import InputError
 from longcut.models.backends.base import ModelInfo
+from longcut.tools.filters import check_drawable
 from longcut.tools.review import ADHERENCE_SECONDS
 
 DRAFT_NAME = "draft"  # the in-memory project of a plan that names no session
@@ -148,3 +149,33 @@ def _model_id(project: Project) -> str:
         return ""
     keys = set(project.revisions[-1].shot_keys.values())
     return next((v.model for v in project.versions if v.take_id in keys), "")
+
+
+def edit_draft(sessions: Sessions, name: str, board: Storyboard, opts: Options | None = None) -> PlanPreview:
+    """Replace the storyboard of session ``name``'s draft (not approved yet) and estimate it again.
+
+    The creator's hand edits before approval (``PUT /v1/plans/{id}/storyboard``):
+    the board is checked whole (``Storyboard``), every reference it names
+    must be one of the project's, and its title and captions must be
+    drawable with the installed fonts. What planning spent stays counted.
+    """
+    opts = opts or Options()
+    with sessions.lock(name):
+        project = sessions.store.load(name)
+        if project.pending is None or not project.pending.draft:
+            raise InputError(f"session {name!r} has no draft to edit (it was approved already)")
+        known = {r.id for r in project.references}
+        for shot in board.shots:
+            unknown = sorted(set(shot.refs) - known)
+            if unknown:
+                raise InputError(f"shot {shot.id!r} names references {unknown}; this plan has {sorted(known)}")
+        for text in [board.title, *(s.caption for s in board.shots)]:
+            if text:
+                check_drawable(text)
+        info = _info(opts, project.model)
+        opts = replace(opts, model=project.model, planner=project.planner)
+        project.storyboard = board
+        estimate = record_planning(project, _cost_model(sessions, opts, info), "", Meter())
+        project.note("plan", f"draft edited by hand: {len(board.shots)} shots, {board.seconds:g}s")
+        sessions.store.save(project)
+    return PlanPreview(project, estimate, [s.id for s in board.shots], saved=True)

@@ -1,0 +1,69 @@
+"""The studio in headless Chromium against a real server: sign in, plan, edit, approve, watch, play, download.
+
+A hostile title and request (markup, quotes, right-to-left text) must show
+as text: no element is made from them and no script runs.
+"""
+
+from __future__ import annotations
+
+from tests.api.api_helpers import TOKEN
+from tests.browser.studio_page import StudioPage
+
+HOSTILE = "<img src=x onerror=alert(1)> \"quoted\" 'single' שלום עולם"
+REQUEST = f"a red circle moves right on grass, then a blue square moves left on sand {HOSTILE}"
+
+
+def test_make_a_video_in_the_browser(browser, studio_server, screenshots):
+    page = StudioPage(browser, studio_server.url, screenshots)
+    page.open()
+    page.wait_css("#login")
+    page.type_into("#token", "not-the-token-0123456789")
+    page.click("#login-button")
+    page.wait(lambda: "refused" in page.wait_css("#login-error").text, 20, "the refusal")
+    page.shot("login-refused")
+    assert page.token_in_storage() is None
+
+    page.type_into("#token", TOKEN)
+    page.click("#login-button")
+    page.wait_css("#no-jobs")
+    assert page.token_in_storage() == TOKEN
+    page.shot("signed-in")
+
+    page.click("#nav-new")
+    page.type_into("#request", REQUEST)
+    page.type_into("#seconds", "4")
+    page.shot("new-video")
+    page.click("#plan-button")
+    estimate = page.wait_css("#estimate", 60)
+    assert "tries" in estimate.text and "$" in estimate.text  # the oracle states no speed: no time yet
+    cards = page.css("#plan-cards .shot")
+    assert len(cards) >= 2
+    assert page.wait_css("#plan-request").text == REQUEST  # as text, markup and all
+    page.type_into("#title", HOSTILE)
+    page.shot("plan")
+
+    page.click("#approve")
+    page.wait_css("#job-status")
+    page.wait(lambda: page.css("#job-status.succeeded"), 120, "the job to succeed")
+    video = page.wait_css("#video", 30)
+    assert video.get_attribute("src").startswith("blob:")
+    page.wait(lambda: browser.execute_script("return document.getElementById('video').readyState") >= 1, 30,
+              "the video's metadata")
+    duration = browser.execute_script("return document.getElementById('video').duration")
+    assert 3.0 <= duration <= 5.0
+    download = page.wait_css("#download")
+    assert download.get_attribute("href").startswith("blob:") and download.get_attribute("download").endswith(".mp4")
+    assert page.wait_css("#job-request").text == REQUEST
+    assert HOSTILE in page.wait_css("#player").text  # the title, drawn as text
+    assert len(page.css("#shot-cards .shot")) == len(cards)
+    page.shot("finished")
+
+    page.click("#nav-jobs")
+    row = page.wait_css("#jobs tbody tr")
+    assert row.get_attribute("data-status") == "succeeded" and REQUEST in row.text
+    page.wait(lambda: "$" in row.find_element("css selector", ".cost").text, 20, "the job's cost")
+    page.shot("jobs")
+
+    assert page.no_alert()
+    assert browser.execute_script("return document.querySelectorAll('img[src=\"x\"], [onerror]').length") == 0
+    assert TOKEN not in browser.current_url and TOKEN not in studio_server.log()
