@@ -13,6 +13,16 @@ HOSTILE = "<img src=x onerror=alert(1)> \"quoted\" 'single' שלום עולם"
 REQUEST = f"a red circle moves right on grass, then a blue square moves left on sand {HOSTILE}"
 
 
+def all_thumbnails(browser) -> bool:
+    """Every shot card shows a decoded poster image."""
+    return browser.execute_script("""
+        const cards = [...document.querySelectorAll('#shot-cards .shot')];
+        return cards.length > 0 && cards.every(c => {
+            const img = c.querySelector('img.poster');
+            return img && img.complete && img.naturalWidth > 0 && img.src.startsWith('blob:');
+        });""")
+
+
 def test_make_a_video_in_the_browser(browser, studio_server, screenshots):
     page = StudioPage(browser, studio_server.url, screenshots)
     page.open()
@@ -56,7 +66,16 @@ def test_make_a_video_in_the_browser(browser, studio_server, screenshots):
     assert page.wait_css("#job-request").text == REQUEST
     assert HOSTILE in page.wait_css("#player").text  # the title, drawn as text
     assert len(page.css("#shot-cards .shot")) == len(cards)
+    page.wait(lambda: all_thumbnails(browser), 60, "a thumbnail on every shot card")
+    assert all(c.get_attribute("data-take") for c in page.css("#shot-cards .shot"))
     page.shot("finished")
+    browser.execute_script("document.getElementById('shot-cards').scrollIntoView()")
+    page.shot("shot-cards")
+    first = page.css("#shot-cards .shot img.poster")[0]
+    first.click()
+    page.wait(lambda: browser.execute_script(
+        "const v = document.querySelector('#shot-cards video.preview'); return v && v.readyState >= 1"), 30,
+        "the preview clip")
 
     page.click("#nav-jobs")
     row = page.wait_css("#jobs tbody tr")

@@ -3,6 +3,7 @@
 
 import { api, blobUrl, followEvents } from "./api.js";
 import { fill, h, seconds, toast } from "./dom.js";
+import { TakeShelf } from "./takes.js";
 
 const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
 
@@ -18,6 +19,10 @@ export async function renderJob(view, jobId) {
   const cards = h("ol", { id: "shot-cards", class: "cards" });
   const player = h("div", { id: "player" });
   const req = job.request || {};
+  const shelf = new TakeShelf(job.session);
+  const pictures = () => {
+    for (const card of cards.children) shelf.show(card, shelf.current(card.dataset.shot, FINISHED.has(job.status) ? job.revision : null));
+  };
   fill(view,
     h("div", { class: "bar" }, h("h2", {}, job.kind === "refine" ? "Refinement" : "Video"), status),
     h("p", { class: "request", id: "job-request" }, job.kind === "refine" ? req.feedback : req.request),
@@ -31,6 +36,7 @@ export async function renderJob(view, jobId) {
     setProgress(bar, stage, j.progress);
     if (j.storyboard) drawCards(cards, j.storyboard);
     if (j.error) fill(stage, j.error);
+    if (j.status !== "queued") shelf.soon(pictures, 0);
   };
   show(job);
 
@@ -39,16 +45,18 @@ export async function renderJob(view, jobId) {
     log.append(h("li", { class: data.stage === "review" ? "review" : "" }, eventLine(data)));
     setProgress(bar, stage, data);
     if (data.stage === "plan" && data.data && data.data.storyboard) drawCards(cards, data.data.storyboard);
+    if (data.shot || data.stage === "review" || data.stage === "done") shelf.soon(pictures);
   };
   (async () => {
-    if (!FINISHED.has(job.status)) await followEvents(jobId, onEvent, stop.signal);
-    else await followEvents(jobId, onEvent, stop.signal); // the log of a finished job, then its end
+    await followEvents(jobId, onEvent, stop.signal); // a finished job's log, then its end
     if (stop.signal.aborted) return;
     show(await api(`/v1/jobs/${encodeURIComponent(jobId)}`));
+    await shelf.refresh();
+    pictures();
     if (job.status === "succeeded") showVideo(player, job, urls, stop.signal);
   })().catch((err) => { if (!stop.signal.aborted) toast(err.message, true); });
 
-  return () => { stop.abort(); for (const u of urls) URL.revokeObjectURL(u); };
+  return () => { stop.abort(); shelf.free(); for (const u of urls) URL.revokeObjectURL(u); };
 }
 
 function eventLine(e) {
