@@ -42,12 +42,14 @@ from longcut.limits import (
     PLANNERS,
     SEED_LIMIT,
 )
+from longcut.tools.narration.speaker import DEFAULT_WPM, ENGINE_NAMES, MAX_WPM, MIN_WPM, check_voice
 from longcut.tools.overlay_text import check_overlay_text
 from longcut.tools.timeline import MAX_SPEED, MIN_SPEED, Look
 
 # 2: shots gained trims, speed and a look, the storyboard fades and a music mix
 # (all optional with defaults that change nothing, so a version-1 file loads as it is).
-SCHEMA_VERSION = 2
+# 3: shots gained a narration line, the storyboard how it is spoken and shown (issue 16).
+SCHEMA_VERSION = 3
 MAX_FADE_SECONDS = 10.0
 MAX_MUSIC_FADE_SECONDS = 30.0
 MAX_SHOTS = 200
@@ -55,6 +57,11 @@ MAX_SHOTS = 200
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 ShortText = Annotated[str, StringConstraints(max_length=MAX_REQUEST_CHARS)]
 Caption = Annotated[ShortText, AfterValidator(check_overlay_text)]  # a title or caption, drawn over the video
+MAX_LINE_CHARS = 1000
+# A narration line: spoken verbatim and shown as a subtitle, so the same characters as a caption.
+NarrationLine = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LINE_CHARS),
+                          AfterValidator(check_overlay_text)]
+MAX_NARRATION_LEAD = 2.0
 
 PlannerName = Literal[PLANNERS]  # type: ignore[valid-type]  # Literal of a tuple: each of its strings
 TransitionKind = Literal["cut", "fade", "dissolve", "wipeleft", "wiperight", "slideleft", "slideright", "circleopen", "fadeblack"]
@@ -146,6 +153,9 @@ class Shot(StrictModel):
     trim_end: float = Field(0.0, ge=0.0, le=MAX_VIDEO_SECONDS)  # seconds cut off its end
     speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED)  # playback speed: 2 = twice as fast
     look: Look = Field(default_factory=Look)  # brightness, contrast, saturation
+    # The voice-over (not in the shot key either: a narration-only refine regenerates no shot):
+    narration: NarrationLine | None = None  # spoken from the shot's start (plus the lead), subtitled
+    narration_seconds: float | None = Field(None, gt=0.0, le=MAX_VIDEO_SECONDS)  # how long it is spoken (aligned)
 
     @model_validator(mode="after")
     def _something_is_kept(self) -> Shot:
@@ -168,6 +178,17 @@ class Music(StrictModel):
     fade_out: float = Field(2.0, ge=0.0, le=MAX_MUSIC_FADE_SECONDS)
 
 
+class Narration(StrictModel):
+    """How the shots' narration lines are spoken and shown."""
+
+    engine: Literal[("auto", *ENGINE_NAMES)] = "auto"  # type: ignore[valid-type]  # speech engine
+    voice: Annotated[str, AfterValidator(check_voice)] | None = None  # the engine's voice name; None: its default
+    wpm: int = Field(DEFAULT_WPM, ge=MIN_WPM, le=MAX_WPM)  # speaking rate, words per minute
+    lead: float = Field(0.3, ge=0.0, le=MAX_NARRATION_LEAD)  # seconds after the shot's start the line begins
+    subtitles: bool = True  # a soft subtitle track in the MP4 and .srt/.vtt sidecars
+    burn_subtitles: bool = False  # also draw them into the picture
+
+
 class Storyboard(StrictModel):
     """Ordered shots plus whole-video dressing."""
 
@@ -177,6 +198,7 @@ class Storyboard(StrictModel):
     fade_in: float = Field(0.0, ge=0.0, le=MAX_FADE_SECONDS)  # from black (and silence) at the start
     fade_out: float = Field(0.0, ge=0.0, le=MAX_FADE_SECONDS)  # to black at the end
     music: Music = Field(default_factory=Music)
+    narration: Narration = Field(default_factory=Narration)
 
     @field_validator("shots")
     @classmethod
@@ -201,6 +223,11 @@ class Storyboard(StrictModel):
         """Length of the edit: shots as shown minus the overlaps of their transitions."""
         overlap = sum(s.transition.seconds for s in self.shots[:-1])
         return sum(s.shown_seconds for s in self.shots) - overlap
+
+    @property
+    def narrated(self) -> bool:
+        """Whether any shot has a narration line."""
+        return any(s.narration for s in self.shots)
 
     def shot(self, shot_id: str) -> Shot:
         """The shot with this id."""

@@ -19,6 +19,7 @@ _CHECKS: list[str] = [
     "longcut.tools.runner:doctor_check",
     "longcut.models.backends.diffusers.common:doctor_check",
     "longcut.tools.judge.vision:doctor_check",
+    "longcut.tools.narration.speaker:doctor_check",
 ]
 
 

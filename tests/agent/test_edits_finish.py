@@ -115,7 +115,7 @@ V1_PROJECT = {
 
 def test_a_project_written_before_the_finishing_edits_loads_and_renders_as_before():
     proj = Project.model_validate_json(json.dumps(V1_PROJECT))
-    assert proj.schema_version == SCHEMA_VERSION == 2
+    assert proj.schema_version == SCHEMA_VERSION == 3
     board = proj.storyboard
     assert board.seconds == 8.0 and board.fade_in == board.fade_out == 0 and board.music.volume == 0.8
     assert all(s.trim_start == s.trim_end == 0 and s.speed == 1 and s.look == Look() for s in board.shots)
