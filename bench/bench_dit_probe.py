@@ -63,7 +63,7 @@ def load_run_dit(run: Path):
 
 
 @torch.no_grad()
-def probe(model, vae, n_scenes: int, seed: int = 0) -> dict:
+def probe(model, vae, n_scenes: int, seed: int = 0, times: tuple[float, ...] = TIMES) -> dict:
     """Per swapped attribute and flow time: (error with the lie ÷ error with the truth) − 1, over the scenes."""
     from longcut.models.dit import DiTCond
     from longcut.models.train.bank import encode_captions, latent_object_mask
@@ -75,7 +75,7 @@ def probe(model, vae, n_scenes: int, seed: int = 0) -> dict:
     n_frames = 1 + 4 * 4  # an opening chunk: the first latent and four more
     factor = world.FRAME_SIZE // vae.cfg.latent_size
     g = torch.Generator().manual_seed(seed)
-    totals = {a: {t: [0.0, 0.0] for t in TIMES} for a in SWAPS}  # lie, truth
+    totals = {a: {t: [0.0, 0.0] for t in times} for a in SWAPS}  # lie, truth
     counts = dict.fromkeys(SWAPS, 0)
     for scene in scenes:
         frames = world.render_frames(scene, 0, n_frames, size=world.FRAME_SIZE)
@@ -91,7 +91,7 @@ def probe(model, vae, n_scenes: int, seed: int = 0) -> dict:
                 rows[attribute] = len(rows) + 1
         noise = torch.randn(x0.shape, generator=g)
         n = len(captions)
-        for t in TIMES:
+        for t in times:
             xt = ((1 - t) * x0 + t * noise).expand(n, *x0.shape[1:])
             v = model(xt, torch.full((n,), t), DiTCond(text.float(), mask, None, None))
             err = (((v - (noise - x0)) ** 2) * weight).flatten(1).sum(1) / weight.sum()  # per caption
@@ -112,6 +112,7 @@ def main() -> None:
     p.add_argument("--vae", default="", help="the VAE the run's bank was encoded with ('' = shipped)")
     p.add_argument("--scenes", type=int, default=32)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--times", type=float, nargs="+", default=list(TIMES), help="flow times to probe at (1 = pure noise)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     from longcut.models.vae import load_vae
@@ -123,7 +124,8 @@ def main() -> None:
 
         model, step = load_dit(args.weights).eval(), None
     out = {"benchmark": "dit_probe", "run": str(args.run or args.weights), "step": step, "scenes": args.scenes,
-           "sensitivity": probe(model, load_vae(args.vae or None), args.scenes)}
+           "times": args.times,
+           "sensitivity": probe(model, load_vae(args.vae or None), args.scenes, times=tuple(args.times))}
     json.dump(out, sys.stdout, indent=1)
     print()
 

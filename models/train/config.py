@@ -73,6 +73,7 @@ class DiTTrainConfig:
     history_noise: float = 0.3  # augmentation level ~ U(0, this) for half the items
     t_shift: float = 1.0  # train flow times shifted towards noise (the shipped sampler uses shift 3)
     object_weight: float = 5.0  # loss weight on latent pixels an object shows in is 1 + this
+    motion_weight: float = 0.0  # added on latent pixels the object enters or leaves since the latent before
     eval_every: int = 300
     eval_prompts: int = 12
     ckpt_every_s: float = 240.0

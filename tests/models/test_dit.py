@@ -6,7 +6,7 @@ from longcut.errors import InputError
 from longcut.models.context import pack_context
 from longcut.models.dit import DiT, DiTCond, DiTConfig, dit_config, load_dit, save_dit
 from longcut.models.train.bank import latent_object_mask, random_bank
-from longcut.models.train.batches import sample_batch
+from longcut.models.train.batches import object_weights, sample_batch
 from longcut.models.train.config import DiTTrainConfig
 from longcut.models.train.dit import train_step
 
@@ -121,3 +121,20 @@ def test_batches_weight_the_objects():
     assert weight[:, :, :, 2, 2].eq(6.0).all() and weight[:, :, :, 0, 0].eq(1.0).all()
     tc = DiTTrainConfig(batch=4, object_weight=0.0)
     assert sample_batch(bank, tc, cfg, np.random.default_rng(0), torch.Generator().manual_seed(0))[2] is None
+
+
+def test_batches_weight_where_the_object_moved():
+    bank = random_bank(8, channels=4, clip_latents=6)
+    objects = torch.zeros(8, 6, 8, 8, dtype=torch.bool)
+    for k in range(6):
+        objects[:, k, 3, k] = True  # one cell a latent, stepping right
+    bank.objects = objects
+    tc = DiTTrainConfig(batch=4, object_weight=5.0, motion_weight=3.0)
+    w = object_weights(bank, torch.arange(4), 0, 3, tc)[:, 0]  # latents 0, 1, 2
+    assert w[:, 0].max() == 6.0  # latent 0: nothing before it moved
+    assert w[:, 1, 3, 1].eq(9.0).all() and w[:, 1, 3, 0].eq(4.0).all()  # entered / left
+    assert w[:, 2, 3, 2].eq(9.0).all() and w[:, 2, 3, 1].eq(4.0).all() and w[:, 2, 0, 0].eq(1.0).all()
+    w = object_weights(bank, torch.arange(4), 3, 2, tc)[:, 0]  # an extension from latent 3: 2 was before it
+    assert w[:, 0, 3, 3].eq(9.0).all() and w[:, 0, 3, 2].eq(4.0).all()
+    plain = object_weights(bank, torch.arange(4), 3, 2, DiTTrainConfig(object_weight=5.0))[:, 0]
+    assert plain[:, 0, 3, 2].eq(1.0).all() and plain[:, 0, 3, 3].eq(6.0).all()
