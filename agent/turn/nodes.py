@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import operator
-from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.runnables import RunnableConfig
@@ -28,21 +27,18 @@ from longcut.agent.costs.meter import Meter
 from longcut.agent.costs.model import CostModel
 from longcut.agent.costs.record import LLMUsage, TurnCost
 from longcut.agent.planning.planner import ModelVocabulary, Planner, PlanRequest
-from longcut.agent.planning.vocabulary import vocabulary_for
 from longcut.agent.state import Project, Revision, ShotVersion
-from longcut.agent.store import ProjectStore
 from longcut.agent.turn.assemble import build_timeline
-from longcut.agent.turn.judging import turn_judge
+from longcut.agent.turn.executors.base import Executor
+from longcut.agent.turn.executors.inprocess import InProcessExecutor, chain_runtime  # noqa: F401 (nodes.chain_runtime)
 from longcut.agent.turn.shots import (
     Runtime,
     cached_shots,
     chains,
     file_sha256,
-    make_chain,
     take_problems,
 )
-from longcut.agent.turn.task import ChainTask, build_planner
-from longcut.errors import LongcutError
+from longcut.agent.turn.task import ChainTask
 from longcut.limits import PLAN_SHOT_SECONDS
 from longcut.tools.generate import GenerateImageArgs, generate_image
 from longcut.tools.review import ADHERENCE_SECONDS
@@ -51,6 +47,7 @@ from longcut.tools.timeline import render
 log = logging.getLogger(__name__)
 
 RUNTIME_KEY = "runtime"  # where the turn's Runtime sits in config["configurable"]
+IN_PROCESS = InProcessExecutor()  # the executor of a runtime that names none
 
 
 class TurnState(TypedDict, total=False):
@@ -65,8 +62,13 @@ class TurnState(TypedDict, total=False):
 
 
 def turn_config(rt: Runtime, thread_id: str) -> RunnableConfig:
-    """The run config of one turn: its checkpoint thread and its runtime."""
-    return {"configurable": {"thread_id": thread_id, RUNTIME_KEY: rt}, "max_concurrency": 1}
+    """The run config of one turn: its checkpoint thread, its runtime, and as many chains at once as its executor runs."""
+    return {"configurable": {"thread_id": thread_id, RUNTIME_KEY: rt}, "max_concurrency": executor_of(rt).concurrency}
+
+
+def executor_of(rt: Runtime | None) -> Executor:
+    """The executor a turn's chains run through: the runtime's, else in this process."""
+    return rt.executor if rt is not None and rt.executor is not None else IN_PROCESS
 
 
 def runtime_of(config: RunnableConfig) -> Runtime:
@@ -80,39 +82,6 @@ def runtime_of(config: RunnableConfig) -> Runtime:
 def _runtime_in(config: RunnableConfig | None) -> Runtime | None:
     rt = ((config or {}).get("configurable") or {}).get(RUNTIME_KEY)
     return rt if isinstance(rt, Runtime) else None
-
-
-def chain_runtime(task: ChainTask, turn: Runtime | None = None) -> Runtime:
-    """The runtime a chain task runs with, built from the task's data.
-
-    The backend comes through the registry (``load_backend`` loads each once
-    per process) and must be the one the turn planned with (its weights id
-    is part of every shot key). In the turn's own process, the turn's
-    runtime (``turn``) lends what serves the same specs: its backend and
-    planner (an injected one, too), and its event sink, shot progress and
-    cancel flag; elsewhere the task gets its own.
-    """
-    projects = Path(task.projects)
-    store = turn.store if turn is not None and turn.store.root.resolve() == projects else ProjectStore(projects)
-    if turn is not None and turn.model_spec == task.model:
-        model = turn.model
-    else:
-        from longcut.models.backends.registry import load_backend
-
-        model = load_backend(task.model.name, Path(task.model.weights) if task.model.weights else None)
-    if model.info.weights_id != task.model.weights_id:
-        raise LongcutError(f"model {task.model.name!r} now has weights {model.info.weights_id!r}, but the turn "
-                           f"was planned with {task.model.weights_id!r}; run the turn again to plan it anew")
-    planner = turn.planner if turn is not None and turn.planner_spec == task.planner else build_planner(task.planner)
-    shared = {} if turn is None else {"events": turn.events, "cancel": turn.cancel, "progress": turn.progress,
-                                      "spend": turn.spend}
-    if turn is not None and turn.judge == task.judge:
-        vision = turn.vision  # one judge per turn in its process: its cap on calls is the request's
-    else:
-        _, vision = turn_judge(task.judge, model.info)
-    return Runtime(store=store, model=model, planner=planner, vocabulary=vocabulary_for(model.info),
-                   model_spec=task.model, planner_spec=task.planner, retry=task.retry, candidates=task.candidates,
-                   judge=task.judge, vision=vision, **shared)
 
 
 def plan(state: TurnState, config: RunnableConfig) -> dict:
@@ -229,14 +198,13 @@ def fan_out(state: TurnState, config: RunnableConfig) -> list[Send]:
 def chain(payload: dict[str, Any], config: RunnableConfig) -> dict:
     """Make (or find on disk) the takes of one chain; they go to the state, the project is not saved.
 
-    Runs from its payload alone (``chain_runtime``); a turn's runtime in
-    ``config`` lends its live objects.
+    Runs from its payload alone, through the turn's executor (in this
+    process without one: ``chain_runtime``); a turn's runtime in ``config``
+    lends its live objects.
     """
     task = ChainTask.model_validate(payload)
-    rt = chain_runtime(task, _runtime_in(config))
-    project = rt.store.load(task.project)
-    index_of = {s.id: i + 1 for i, s in enumerate(project.storyboard.shots)}
-    made = make_chain(rt, project, task.chain, index_of, task.turn)
+    turn = _runtime_in(config)
+    made = executor_of(turn).run_chain(task, turn)
     return {"takes": [{"version": t.version.model_dump(mode="json"), "chosen": t.chosen, "generated": t.generated}
                       for t in made]}
 

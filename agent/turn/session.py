@@ -1,14 +1,13 @@
 """Sessions: make a video, refine it turn by turn, undo, list revisions.
 
-A session is a project folder plus one langgraph thread per turn. One turn
-runs at a time per session, across processes (CLI commands and API workers
-alike): a turn holds the session's file lock from reading ``project.json`` to
-its render, and a second one is refused (``SessionBusy``) or, with
-``wait=True``, waits for it. A turn is
-marked *pending* in ``project.json`` before it starts and cleared when its
-render exists, so running the same command again after a crash (even
-``kill -9``) resumes the turn instead of starting over; finished shots are
-never generated again because their takes are on disk (see ``agent.shots``).
+A session is a project folder plus one langgraph thread per turn. One turn runs
+at a time per session, across processes (CLI commands and API workers alike): a
+turn holds the session's file lock from reading ``project.json`` to its render,
+and a second one is refused (``SessionBusy``) or, with ``wait=True``, waits for
+it. A turn is marked *pending* in ``project.json`` before it starts and cleared
+when its render exists, so running the same command again after a crash (even
+``kill -9``) resumes the turn instead of starting over; finished shots are never
+generated again because their takes are on disk (see ``agent.shots``).
 
 Everything a turn is given (model, planner, references, music) is checked
 before anything is saved, so a bad option never leaves a session behind; a
@@ -45,6 +44,7 @@ from longcut.agent.state import (
     slugify,
 )
 from longcut.agent.store import ProjectStore
+from longcut.agent.turn.executors.base import Executor
 from longcut.agent.turn.graph import checkpointer, forget_turn, run_turn
 from longcut.agent.turn.judging import turn_judge
 from longcut.agent.turn.retry import DEFAULT_MAX_TRIES, DEFAULT_REWRITE_AFTER, RetryPolicy
@@ -88,6 +88,7 @@ class Options:
     cancel: threading.Event | None = None  # set it to stop the turn at the next chunk (the job API's cancel)
     budget: Budget = field(default_factory=Budget)  # caps on minutes, dollars and tries (agent.costs.budget)
     judge: JudgeConfig = field(default_factory=JudgeConfig)  # which judge reviews the shots (--judge)
+    executor: Executor | None = None  # where chains run (--executor; agent.turn.executors); None: in this process
 
 
 @dataclass
@@ -127,7 +128,7 @@ def _runtime(store: ProjectStore, opts: Options, model_name: str) -> Runtime:
                    model_spec=model_spec, planner_spec=_planner_spec(opts), events=EventSink(opts.listeners),
                    candidates=opts.candidates, retry=RetryPolicy(opts.max_tries, opts.rewrite_after, opts.cut_fallback),
                    cancel=opts.cancel if opts.cancel is not None else threading.Event(), spend=_spend(opts, planner),
-                   judge=opts.judge, vision=vision)
+                   judge=opts.judge, vision=vision, executor=opts.executor)
 
 
 def _spend(opts: Options, planner: Planner) -> Spend | None:
@@ -370,9 +371,8 @@ class Sessions:
     def _drop_unrevised(self, name: str, turn: int, saver) -> None:
         """A refine that failed before its feedback reached the storyboard leaves nothing behind.
 
-        (The planner refused the feedback, or could not answer.) Once the
-        revise node has saved the revised storyboard, a failure keeps the
-        pending turn, which running the command again resumes.
+        (The planner refused the feedback, or could not answer.) Once the revise node
+        has saved the revised storyboard, a failure keeps the pending turn to resume.
         """
         project = self.store.load(name)
         if project.pending is not None and project.pending.n == turn and project.pending.awaits_revise:

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from longcut.agent.costs.budget import Spend
 from longcut.agent.costs.meter import Meter, is_warm, mark_warm
@@ -43,6 +43,9 @@ from longcut.tools.review import (
     opening_judge,
     review_clip,
 )
+
+if TYPE_CHECKING:
+    from longcut.agent.turn.executors.base import Executor
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +109,7 @@ class Runtime:
     spend: Spend | None = None  # the turn's budget and what it spent (None: no cap)
     judge: JudgeConfig = field(default_factory=JudgeConfig)  # which judge reviews the takes (agent.turn.judging)
     vision: VisionJudge | None = None  # the vision-language judge, when judge_mode is "vlm"
+    executor: Executor | None = None  # where the turn's chains run (agent.turn.executors); None: in this process
 
     @property
     def judge_mode(self) -> str:
