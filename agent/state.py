@@ -317,6 +317,7 @@ class Project(StrictModel):
     planner: PlannerName = DEFAULT_PLANNER
     seed: int = Field(0, ge=0, lt=SEED_LIMIT)
     music: str | None = None  # relative path of the music file inside the project
+    narration: Narration | None = None  # narration asked for when the session started (--narrate, --voice, …)
     storyboard: Storyboard | None = None
     references: list[Reference] = Field(default_factory=list, max_length=MAX_REFS)
     versions: list[ShotVersion] = Field(default_factory=list)

@@ -188,8 +188,11 @@ def overlay_image(base: Stream, image: Stream, *, position: str, x: int | None, 
 
 def encode(video: Stream | None, audio: Stream | None, out: Path, what: str, *,
            total_seconds: float = 0.0, on_progress: ProgressCallback | None = None,
-           extra: dict[str, Any] | None = None) -> None:
-    """Encode a video and/or an audio stream into ``out`` with the project's codecs."""
+           extra: dict[str, Any] | None = None, subtitles: Path | None = None) -> None:
+    """Encode a video and/or an audio stream into ``out`` with the project's codecs.
+
+    ``subtitles``: an ASS file muxed as the MP4's soft subtitle track (mov_text).
+    """
     streams, opts = [], {}
     if video is not None:
         streams.append(video)
@@ -197,6 +200,9 @@ def encode(video: Stream | None, audio: Stream | None, out: Path, what: str, *,
     if audio is not None:
         streams.append(audio)
         opts.update(AUDIO_CODEC_ARGS)
+    if subtitles is not None:
+        streams.append(ffmpeg.input(str(subtitles), protocol_whitelist="file", format_whitelist="ass")["s"])
+        opts.update({"scodec": "mov_text", "metadata:s:s:0": "language=eng"})
     opts.update(extra or {})
     args = ffmpeg.output(*streams, str(out), **opts).compile(cmd=ffmpeg_exe(), overwrite_output=True)[1:]
     if on_progress is not None:

@@ -168,6 +168,7 @@ class Timeline(_Strict):
     clips: list[TimelineClip] = Field(min_length=1, max_length=2000)
     overlays: list[Overlay] = Field(default_factory=list, max_length=500)
     audio: list[AudioTrack] = Field(default_factory=list, max_length=50)
+    subtitles: str | None = Field(None, description="ASS subtitle file muxed as a soft track (mov_text).")
 
     @model_validator(mode="after")
     def _transitions(self) -> Timeline:
@@ -255,7 +256,8 @@ def render(timeline: Timeline, out: Path, project: ProjectFolder,
         video, audio = _build_graph(tl, infos, project, Path(tmp_dir))
         with atomic_output(out) as tmp:
             filters.encode(video, audio, tmp, "render timeline", total_seconds=tl.duration,
-                           on_progress=on_progress or (lambda _f: None))
+                           on_progress=on_progress or (lambda _f: None),
+                           subtitles=project.resolve(tl.subtitles) if tl.subtitles else None)
     return Path(out)
 
 

@@ -42,18 +42,27 @@ def storyboard_table(preview) -> Table:
         f" · title {escape(repr(board.title))}" if board.title else "")
     table = Table(title=title)
     for col in ("shot", "sec", "prompt (as the model is asked)", "continues", "transition", "caption", "refs",
-                "generate", "estimate s"):
+                "generate", "estimate s") + (("narration (spoken s)",) if board.narrated else ()):
         table.add_column(col)
     for s in board.shots:
         e = est.get(s.id)
         shown = "cached" if e is not None and e.cached else "yes"
         transition = "cut" if s.transition.kind == "cut" else f"{s.transition.kind} {s.transition.seconds:g}s"
         table.add_row(s.id, f"{s.seconds:g}", escape(s.prompt), "yes" if s.continuous else "", transition,
-                      escape(s.caption or ""), escape(", ".join(s.refs)), shown, _s(e.seconds_expected if e is not None else None))
+                      escape(s.caption or ""), escape(", ".join(s.refs)), shown, _s(e.seconds_expected if e is not None else None),
+                      *((_narration(s),) if board.narrated else ()))
     described = {r.id: r.description for r in project.references}
     if described:
         table.caption = "references: " + escape("; ".join(f"{k}: {v}" for k, v in described.items()))
     return table
+
+
+def _narration(shot) -> str:
+    """A shot's narration line and how long it is spoken, as text."""
+    if not shot.narration:
+        return ""
+    spoken = f" ({shot.narration_seconds:.1f}s)" if shot.narration_seconds else ""
+    return escape(shot.narration) + spoken
 
 
 def estimate_lines(estimate) -> list[str]:

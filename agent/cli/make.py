@@ -81,6 +81,9 @@ def make(
     judge_model: str = o.JUDGE_MODEL,
     judge_base_url: str | None = o.JUDGE_BASE_URL,
     max_judge_calls: int | None = o.MAX_JUDGE_CALLS,
+    narrate: bool = o.NARRATE,
+    voice: str | None = o.VOICE,
+    burn_subtitles: bool = o.BURN_SUBTITLES,
 ) -> None:
     """Make a video from a request: plan, generate, check, edit, render."""
     from longcut.agent.turn import drafts
@@ -99,7 +102,8 @@ def make(
     display = Display()
     opts = o.run_options(spec.model, spec.planner, base_url, llm_model, display, weights, candidates,
                          spec.keep_continuity, o.budget(max_minutes, max_usd, max_tries),
-                         o.judge(judge, judge_model, judge_base_url, max_judge_calls))
+                         o.judge(judge, judge_model, judge_base_url, max_judge_calls),
+                         o.narration(narrate, voice, burn_subtitles))
     if approve_plan and not yes:
         from longcut.agent.cli.plan import ask_to_generate
 

@@ -50,6 +50,24 @@ JUDGE_BASE_URL = typer.Option(None, "--judge-base-url", help="OpenAI-compatible 
                               "default $LONGCUT_JUDGE_BASE_URL, else api.openai.com with an API key).")
 MAX_JUDGE_CALLS = typer.Option(None, "--max-judge-calls", min=0, help="Judge calls per request at most "
                                "(--judge vlm; default 60); past them a shot's verdict is unsure.")
+NARRATE = typer.Option(False, "--narrate", help="Add a narrator: each shot speaks a line (quoted text in the "
+                       "request verbatim, else the shot's words), spoken offline (espeak-ng), subtitled, music ducked.")
+VOICE = typer.Option(None, "--voice", help="The narrator's voice (an espeak-ng voice: en, en-us, en+f3, …).")
+BURN_SUBTITLES = typer.Option(False, "--burn-subtitles", help="Also draw the narration's subtitles into the picture.")
+
+
+def narration(narrate: bool, voice: str | None, burn_subtitles: bool):
+    """The ``--narrate``/``--voice``/``--burn-subtitles`` options as the first turn's ``Narration`` (None: not asked)."""
+    from pydantic import ValidationError
+
+    from longcut.agent.state import Narration
+
+    if not (narrate or voice or burn_subtitles):
+        return None
+    try:
+        return Narration(voice=voice, burn_subtitles=burn_subtitles)
+    except ValidationError as err:
+        raise InputError(f"bad narration option: {err.errors()[0]['msg'].removeprefix('Value error, ')}") from None
 
 
 def judge(mode: str | None, model: str, base_url: str | None, max_calls: int | None):
@@ -76,7 +94,7 @@ def budget(max_minutes: float | None, max_usd: float | None, max_tries: int | No
 
 def run_options(model: str, planner: str, base_url: str | None, llm_model: str, listener=None,
                 weights: Path | None = None, candidates: int | None = None, keep_continuity: bool = False,
-                budget=None, judge=None):
+                budget=None, judge=None, narration=None):
     """The turn's ``Options`` from the command line (the planner name is checked first)."""
     from longcut.agent.turn.session import Options
     from longcut.agent.turn.spec import resolve_planner
@@ -89,6 +107,8 @@ def run_options(model: str, planner: str, base_url: str | None, llm_model: str, 
         extra["judge"] = judge
     if keep_continuity:
         extra["cut_fallback"] = False
+    if narration is not None:
+        extra["narration"] = narration
     return Options(model=model, weights=weights, planner=planner,
                    base_url=base_url or os.environ.get("LONGCUT_OPENAI_BASE_URL"), llm_model=llm_model,
                    listeners=[] if listener is None else [listener], **extra)

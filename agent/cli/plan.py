@@ -50,6 +50,9 @@ def plan(
     llm_model: str = o.LLM_MODEL,
     candidates: int | None = o.CANDIDATES,
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON (for programs)."),
+    narrate: bool = o.NARRATE,
+    voice: str | None = o.VOICE,
+    burn_subtitles: bool = o.BURN_SUBTITLES,
 ) -> None:
     """Plan a video without generating it: the storyboard and what it will cost (no model weights are loaded)."""
     from longcut.agent.turn.drafts import plan_first_turn
@@ -58,7 +61,8 @@ def plan(
 
     refs = parse_refs(ref)
     spec = resolve_turn(request, seconds, model, planner, list(refs.items()), seed)
-    opts = o.run_options(spec.model, spec.planner, base_url, llm_model, weights=weights, candidates=candidates)
+    opts = o.run_options(spec.model, spec.planner, base_url, llm_model, weights=weights, candidates=candidates,
+                         narration=o.narration(narrate, voice, burn_subtitles))
     preview = plan_first_turn(Sessions(), spec.request, session, spec.seconds, spec.seed, dict(spec.references),
                               music, opts)
     show_preview(preview, as_json)

@@ -388,7 +388,11 @@ READ_TOOLS = (get_storyboard,)  # return a view, not a storyboard
 
 def edit_registry(*, with_reads: bool = False) -> ToolRegistry:
     """The storyboard-edit tools, and with ``with_reads`` the read-only ``READ_TOOLS`` an LLM may call."""
+    from longcut.agent.planning.narration_edits import (
+        NARRATION_TOOLS,  # it builds on this module's helpers
+    )
+
     reg = ToolRegistry()
-    for fn in EDIT_TOOLS + (READ_TOOLS if with_reads else ()):
+    for fn in EDIT_TOOLS + NARRATION_TOOLS + (READ_TOOLS if with_reads else ()):
         reg.register(fn)
     return reg

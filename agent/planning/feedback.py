@@ -31,6 +31,10 @@ _TITLE_RE = re.compile(
 _FILLER_RE = re.compile(r"^(?:(?:please|also|and|add|set|put|a|an|the|it|with|then|too|thanks|thank you)\b\s*)*$",
                         re.IGNORECASE)
 _NO_TITLE_RE = re.compile(r"\b(?:remove|drop|delete|no)\b.*\btitle\b", re.IGNORECASE)
+_NARRATOR_RE = re.compile(rf"\b(?:narrat\w*|voice-?over|voice)\b[^\"'“‘]*?\b(?:say|says|speak|speaks|read|reads)\b[^\"'“‘]*{_QUOTED}"
+                          rf"|\b(?:say|speak|read)\b[^\"'“‘]*{_QUOTED}[^\"'“‘]*\b(?:narrat\w*|voice-?over)\b", re.IGNORECASE)
+_NO_NARRATION_RE = re.compile(r"\b(?:remove|drop|delete|no|without)\b.*\b(?:narration|narrator|voice-?over)\b",
+                              re.IGNORECASE)
 _CAPTION_RE = re.compile(rf"\b(?:caption|subtitle|text)\b[^\"'“‘]*{_QUOTED}", re.IGNORECASE)
 _NOT_SECONDS = r"(?!\.?\d|\s*(?:s|secs?|seconds?)\b)"
 _SHOT_NUM_RE = re.compile(rf"\bshots?\s+(\d+){_NOT_SECONDS}(?:\s*(?:and|,|&|to|-)\s*(\d+){_NOT_SECONDS})?", re.IGNORECASE)
@@ -43,7 +47,8 @@ _TRANSITION_RE = re.compile(r"\b(crossfade|cross-fade|dissolve|fade|wipe|slide|c
 
 EXAMPLES = ("make the second shot green", "make shot 3 longer", "add a title 'Home'",
             "remove the last shot", "use a crossfade after shot 1", "another take of shot 2",
-            "trim 1 s off the start of shot 2", "fade out at the end", "music at 50%")
+            "trim 1 s off the start of shot 2", "fade out at the end", "music at 50%",
+            "make the narrator say 'Home at last' in shot 2")
 
 
 def _targets(text: str, board: Storyboard, lexicon: Lexicon) -> list[str] | None:
@@ -166,6 +171,14 @@ def feedback_calls(feedback: str, board: Storyboard, lexicon: Lexicon,
         targets = _targets(part, board, lexicon) or targets
         low = part.lower()
         here = targets or [s.id for s in board.shots]
+        said = _NARRATOR_RE.search(part)
+        if said:
+            text = unmask(said.group(1) or said.group(2))
+            calls += [("set_narration", {"shot": t, "text": text}) for t in here]
+            continue
+        if _NO_NARRATION_RE.search(part):
+            calls += [("set_narration", {"shot": t, "text": None}) for t in here]
+            continue
         caption = _CAPTION_RE.search(part)
         if caption:
             calls += [("update_shot", {"shot": t, "caption": unmask(caption.group(1))}) for t in here]

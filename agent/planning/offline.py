@@ -26,6 +26,7 @@ from longcut.agent.planning.lexicon import (
     Lexicon,
     Match,
 )
+from longcut.agent.planning.narration import asks_for_narration, narration_lines, story_text
 from longcut.agent.planning.planner import (
     ModelVocabulary,
     Plan,
@@ -281,7 +282,9 @@ class OfflinePlanner:
         if not text:
             raise InputError("the request is empty; describe the video, e.g. 'a red ball bounces on grass'")
         seconds = video_seconds(req.seconds, text)
-        clauses = merge_fragments(shot_clauses(text) or [text], self.lexicon)
+        narrate = req.narrate or asks_for_narration(text)
+        story = story_text(text) if narrate else text  # what is spoken is not a shot
+        clauses = merge_fragments(shot_clauses(story) or [story], self.lexicon)
         reader = _ClauseReader(self.lexicon, self.fallback)
         drafts = [reader.read(c) for c in clauses]
         for name in req.supplied_refs:
@@ -302,6 +305,7 @@ class OfflinePlanner:
         ]
         overlap = sum(t.seconds for t in transitions)
         lengths = allocate_seconds([1.0] * len(drafts), seconds + overlap)
+        lines = narration_lines(text, clauses) if narrate else [None] * len(drafts)
         shots: list[Shot] = []
         shot_subjects: list[list[str]] = []  # subject keys per shot, for references
         for i, (d, secs) in enumerate(zip(drafts, lengths, strict=True)):
@@ -314,6 +318,7 @@ class OfflinePlanner:
                     seconds=part, refs=list(dict.fromkeys(d.refs)), continuous=continuous[i] or j > 0,
                     transition=transitions[i] if j == parts - 1 else Transition(),
                     seed=derived_seed(req.seed, str(len(shots))),
+                    narration=lines[i] if j == 0 else None,
                 ))
                 shot_subjects.append([s.key for s in d.subjects])
         refs = self._references(drafts, continuous, req, grammar)

@@ -58,6 +58,7 @@ class PlanRequest:
     supplied_refs: dict[str, str] = field(default_factory=dict)  # --ref NAME=PATH: name -> file
     max_shot_seconds: float = PLAN_SHOT_SECONDS
     seed: int = 0
+    narrate: bool = False  # --narrate: write a narration line per shot (the request may also ask for one)
 
 
 class Plan(StrictModel):

@@ -66,3 +66,8 @@ def shot_clauses(text: str) -> list[str]:
     body = _LENGTH_RE.sub(" ", body)
     parts = [_LEADING_LINK_RE.sub("", p.strip(" ,:-\"'")) for p in _SPLIT_RE.split(body)]
     return [p for p in parts if re.search(r"[a-zA-Z]{2,}", p)]
+
+
+def without_title(text: str) -> str:
+    """The request with its quoted title ("titled 'Home'") taken out."""
+    return _TITLE_RE.sub(" ", text)

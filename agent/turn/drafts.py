@@ -24,6 +24,7 @@ from longcut.agent.costs.prices import load_prices
 from longcut.agent.planning.planner import video_seconds
 from longcut.agent.planning.vocabulary import vocabulary_for
 from longcut.agent.state import PendingTurn, Project, Reference, Storyboard, check_request
+from longcut.agent.turn.narration import align
 from longcut.agent.turn.nodes import plan_storyboard, record_planning
 from longcut.agent.turn.session import (
     Options,
@@ -85,7 +86,8 @@ def plan_first_turn(sessions: Sessions, request: str, name: str | None = None, s
 
     def plan(project: Project) -> None:
         meter = Meter(planner)
-        plan_storyboard(project, planner, vocabulary)
+        folder = sessions.store.folder(project.name)
+        plan_storyboard(project, planner, vocabulary, folder if project.name != DRAFT_NAME and folder.is_dir() else None)
         out["estimate"] = record_planning(project, cost_model, "", meter)
 
     if name is None:
@@ -139,6 +141,7 @@ def preview_refine(sessions: Sessions, name: str, feedback: str, opts: Options |
     meter = Meter(planner)
     project.pending = PendingTurn(n=len(project.revisions) + 1, kind="refine", request=feedback.strip())
     project.storyboard = planner.revise(project, feedback.strip(), vocabulary_for(info))
+    align(project, sessions.store.folder(name))
     estimate = record_planning(project, _cost_model(sessions, opts, info), _model_id(project), meter)
     return PlanPreview(project, estimate, [s.shot for s in estimate.shots if not s.cached])
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from longcut.tools.paths import atomic_output, check_output_path
 
 EXPORT_SUFFIXES = (".mp4",)
+SIDECAR_SUFFIXES = (".srt", ".vtt")  # a narrated render's subtitles, copied beside it
 
 
 def check_export(out: str | Path) -> Path:
@@ -16,8 +17,12 @@ def check_export(out: str | Path) -> Path:
 
 
 def export(render: Path, out: str | Path) -> Path:
-    """Copy a render to the path the user asked for, atomically."""
+    """Copy a render to the path the user asked for, atomically, with its subtitle sidecars (``.srt``, ``.vtt``)."""
     out = check_export(out)
     with atomic_output(out) as tmp:
         shutil.copyfile(render, tmp)
+    for suffix in SIDECAR_SUFFIXES:
+        if render.with_suffix(suffix).is_file():
+            with atomic_output(out.with_suffix(suffix)) as tmp:
+                shutil.copyfile(render.with_suffix(suffix), tmp)
     return out

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import operator
+from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.runnables import RunnableConfig
@@ -28,9 +29,10 @@ from longcut.agent.costs.model import CostModel
 from longcut.agent.costs.record import LLMUsage, TurnCost
 from longcut.agent.planning.planner import ModelVocabulary, Planner, PlanRequest
 from longcut.agent.state import Project, Revision, ShotVersion
-from longcut.agent.turn.assemble import build_timeline
+from longcut.agent.turn.assemble import build_timeline, output_size
 from longcut.agent.turn.executors.base import Executor
 from longcut.agent.turn.executors.inprocess import InProcessExecutor, chain_runtime  # noqa: F401 (nodes.chain_runtime)
+from longcut.agent.turn.narration import align, voiceover
 from longcut.agent.turn.shots import (
     Runtime,
     cached_shots,
@@ -93,7 +95,7 @@ def plan(state: TurnState, config: RunnableConfig) -> dict:
         return {}
     rt.events.emit("plan", f"planning with the {rt.planner.name} planner")
     meter = Meter(rt.planner)
-    plan_storyboard(project, rt.planner, rt.vocabulary)
+    plan_storyboard(project, rt.planner, rt.vocabulary, rt.store.project_folder(project.name).root)
     estimate = record_planning(project, turn_cost_model(rt), rt.model_id, meter)
     rt.store.save(project)
     rt.events.emit("plan", f"{len(project.storyboard.shots)} shots planned; {about(estimate)}", 1.0,
@@ -102,20 +104,27 @@ def plan(state: TurnState, config: RunnableConfig) -> dict:
     return {}
 
 
-def plan_storyboard(project: Project, planner: Planner, vocabulary: ModelVocabulary) -> None:
+def plan_storyboard(project: Project, planner: Planner, vocabulary: ModelVocabulary, root: Path | None = None) -> None:
     """Plan ``project``'s storyboard from its request, in place: its shots, its references, a log line.
 
     The plan node and ``longcut plan`` (``agent.turn.drafts``) both plan through here.
+    Narration lines are spoken and the shots fitted to them before anything is
+    generated (``narration.align``; ``root``: the project folder, where the
+    spoken lines are kept).
     """
     supplied = {r.id: r.image or "" for r in project.references if r.source == "supplied"}
     result = planner.plan(PlanRequest(
         request=project.request, seconds=project.seconds, vocabulary=vocabulary,
-        supplied_refs=supplied, max_shot_seconds=PLAN_SHOT_SECONDS, seed=project.seed))
+        supplied_refs=supplied, max_shot_seconds=PLAN_SHOT_SECONDS, seed=project.seed,
+        narrate=project.narration is not None))
     known = {r.id: r for r in project.references}
     project.references = [known.get(r.id, r) for r in result.references]
     project.storyboard = result.storyboard
+    if project.narration is not None:
+        project.storyboard = project.storyboard.model_copy(update={"narration": project.narration})
     project.note("plan", f"{len(result.storyboard.shots)} shots, {result.storyboard.seconds:g}s: "
                  f"{result.rewritten_request[:300]}")
+    align(project, root)
 
 
 def turn_cost_model(rt: Runtime) -> CostModel:
@@ -152,6 +161,7 @@ def revise(state: TurnState, config: RunnableConfig) -> dict:
     rt.events.emit("plan", f"revising the storyboard with the {rt.planner.name} planner")
     meter = Meter(rt.planner)
     project.storyboard = rt.planner.revise(project, state["request"], rt.vocabulary)
+    align(project, rt.store.project_folder(project.name).root)
     project.pending = project.pending.model_copy(update={"awaits_revise": False})
     estimate = record_planning(project, turn_cost_model(rt), rt.model_id, meter)
     project.note("plan", f"turn {state['turn']} revised the storyboard: {state['request'][:300]}")
@@ -249,7 +259,9 @@ def edit_and_render(state: TurnState, config: RunnableConfig) -> dict:
     meter = Meter()
     if not (folder.root / out_rel).is_file():
         info = rt.model.info
-        timeline = build_timeline(project, takes, info.width, info.height, info.fps)
+        size = output_size(info.width, info.height)
+        voice = voiceover(project, folder.root, f"renders/turn-{state['turn']}", *size)
+        timeline = build_timeline(project, takes, info.width, info.height, info.fps, voice)
         (folder.root / f"renders/turn-{state['turn']}.timeline.json").write_text(
             timeline.model_dump_json(indent=2), encoding="utf-8")
         rt.events.emit("edit", f"timeline of {len(timeline.clips)} clips, {len(timeline.overlays)} overlays", 1.0)

@@ -36,6 +36,7 @@ from longcut.agent.events import Event, EventSink
 from longcut.agent.planning.planner import Planner, video_seconds
 from longcut.agent.planning.vocabulary import vocabulary_for
 from longcut.agent.state import (
+    Narration,
     PendingTurn,
     Project,
     Reference,
@@ -89,6 +90,7 @@ class Options:
     budget: Budget = field(default_factory=Budget)  # caps on minutes, dollars and tries (agent.costs.budget)
     judge: JudgeConfig = field(default_factory=JudgeConfig)  # which judge reviews the shots (--judge)
     executor: Executor | None = None  # where chains run (--executor; agent.turn.executors); None: in this process
+    narration: Narration | None = None  # --narrate and how the lines are spoken (a first turn's; None: as asked)
 
 
 @dataclass
@@ -256,7 +258,7 @@ class Sessions:
             folder = self.store.project_folder(name).root
             references = [_save_reference(folder, ref_id, rgb, src) for (ref_id, rgb), src in supplied]
             project = Project(name=name, request=request, seconds=seconds, model=opts.model,
-                              planner=opts.planner, seed=seed, references=references,
+                              planner=opts.planner, seed=seed, references=references, narration=opts.narration,
                               music=_copy_music(folder, music, music_path) if music_path else None,
                               pending=PendingTurn(n=1, kind="make", request=request, draft=draft is not None))
             if draft is not None:

@@ -8,7 +8,7 @@ GUIDE = "VOCAB-GUIDE: captions name a colour (red, green, blue), a shape (circle
 VOCAB = ModelVocabulary(guide=GUIDE)
 REQUEST = "a red ball crosses a meadow, night falls, it bounces home"
 EDIT_TOOLS = {"add_shot", "move_shot", "remove_shot", "set_title", "set_transition", "update_shot",
-              "trim_shot", "set_speed", "set_look", "set_fades", "set_music"}
+              "trim_shot", "set_speed", "set_look", "set_fades", "set_music", "set_narration", "set_narration_style"}
 REVISE_TOOLS = EDIT_TOOLS | {"get_storyboard"}  # the edits and one read-only view
 
 

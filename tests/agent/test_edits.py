@@ -70,7 +70,7 @@ def test_every_edit_tool_has_a_strict_schema():
     schemas = edit_registry().schemas()
     assert {s["function"]["name"] for s in schemas} == {
         "update_shot", "add_shot", "remove_shot", "move_shot", "set_transition", "set_title",
-        "trim_shot", "set_speed", "set_look", "set_fades", "set_music"}
+        "trim_shot", "set_speed", "set_look", "set_fades", "set_music", "set_narration", "set_narration_style"}
     assert all(s["function"]["strict"] for s in schemas)
 
 

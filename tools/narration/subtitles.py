@@ -73,3 +73,39 @@ def write_sidecars(cues: list[Cue], stem: Path) -> tuple[Path, Path]:
             tmp.write_text(text, encoding="utf-8", newline="\n")
         out.append(path)
     return out[0], out[1]
+
+
+def ass_text(text: str) -> str:
+    r"""A cue's text for an ASS event, which ffmpeg turns into the MP4's mov_text track.
+
+    Line breaks become ``\N``. ASS reads ``{\`` as the start of an override
+    block and ``\n``, ``\N``, ``\h`` as breaks and spaces; a word joiner
+    (U+2060, invisible) is put after the backslash of ``\n``, ``\N``, ``\h`` and between
+    ``{`` and ``\``, so they show as typed.
+    Every other character, braces and ``%`` included, is kept as it is.
+    """
+    text = re.sub(r"\\(?=[nNh])", "\\\\\u2060", _lines(text)).replace("{\\", "{\u2060\\")
+    return text.replace("\n", "\\N")
+
+
+def to_ass(cues: list[Cue], width: int, height: int) -> str:
+    """The cues as a minimal ASS script (what ffmpeg muxes into a mov_text track)."""
+    head = ("[Script Info]\nScriptType: v4.00+\n"
+            f"PlayResX: {width}\nPlayResY: {height}\n\n"
+            "[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, Alignment\n"
+            f"Style: Default,Sans,{max(8, height // 14)},&H00FFFFFF,2\n\n"
+            "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n")
+
+    def clock(seconds: float) -> str:
+        cs = max(0, round(seconds * 100))
+        return f"{cs // 360000}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
+
+    events = [f"Dialogue: 0,{clock(c.start)},{clock(c.end)},Default,,0,0,0,,{ass_text(c.text)}\n" for c in cues]
+    return head + "".join(events)
+
+
+def write_ass(cues: list[Cue], path: Path, width: int, height: int) -> Path:
+    """Write the cues as an ASS script at ``path``, atomically."""
+    with atomic_output(path) as tmp:
+        tmp.write_text(to_ass(cues, width, height), encoding="utf-8", newline="\n")
+    return path
