@@ -226,9 +226,8 @@ class Sessions:
              opts: Options | None = None) -> TurnResult:
         """Turn 1 of a session: plan, generate, review, edit, render. Resumes an unfinished one.
 
-        Every input is checked before anything is saved: the model and
-        planner are loaded, references decoded, music probed. A failure
-        leaves no session behind.
+        Every input is checked before anything is saved (the model and planner
+        loaded, references decoded, music probed): a failure leaves no session.
         """
         opts = opts or Options()
         request = check_request(request, seconds, seed)
@@ -373,8 +372,7 @@ class Sessions:
     def _drop_unrevised(self, name: str, turn: int, saver) -> None:
         """A refine that failed before its feedback reached the storyboard leaves nothing behind.
 
-        (The planner refused the feedback, or could not answer.) Once the revise node
-        has saved the revised storyboard, a failure keeps the pending turn to resume.
+        (The planner refused it, or could not answer.) Once the revised storyboard is saved, a failure keeps the turn.
         """
         project = self.store.load(name)
         if project.pending is not None and project.pending.n == turn and project.pending.awaits_revise:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from longcut.tools.narration.subtitles import Cue, snap, to_srt, to_vtt, vtt_text, write_sidecars
+from longcut.tools.narration.subtitles import Cue, to_srt, to_vtt, vtt_text, write_sidecars
 
 
 def test_srt_and_vtt_carry_text_and_times(tmp_path):
@@ -19,6 +19,3 @@ def test_srt_and_vtt_carry_text_and_times(tmp_path):
 def test_vtt_escapes_what_it_must():
     assert vtt_text("a <b> & c --> d") == "a &lt;b&gt; &amp; c --&gt; d"
 
-
-def test_snap_to_frames():
-    assert snap(1.01, 24) == 24 / 24 and snap(1.03, 24) == 25 / 24

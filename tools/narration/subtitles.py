@@ -4,9 +4,9 @@ A cue's text is the spoken line as it is. Each format has its own way to
 carry arbitrary text: SubRip has no escapes, so a blank line (which would end
 the cue) becomes a single line break; WebVTT escapes ``&``, ``<`` and ``>``
 as entities and never lets ``-->`` stand in a cue's text. The MP4's soft
-track (mov_text) is muxed from the WebVTT file, whose entities ffmpeg
-decodes, so the text a player shows is the line verbatim. Times are
-milliseconds, rounded to the nearest frame of the video.
+track (mov_text) is muxed from an ASS script (``to_ass``), whose override
+codes are neutralised, so the text a player shows is the line verbatim.
+Times are milliseconds (ASS: centiseconds).
 """
 
 from __future__ import annotations
@@ -25,11 +25,6 @@ class Cue:
     start: float
     end: float
     text: str
-
-
-def snap(seconds: float, fps: float) -> float:
-    """``seconds`` on the nearest frame boundary at ``fps``."""
-    return round(seconds * fps) / fps
 
 
 def _clock(seconds: float, sep: str) -> str:
