@@ -99,3 +99,42 @@ class EyelessModel(WorldOracleModel):
     def __init__(self) -> None:
         super().__init__()
         self._info = replace(self._info, reader=None, weights_id="eyeless-1")
+
+
+class SlowOracleModel(WorldOracleModel):
+    """The oracle taking a while per chunk: a chain that is still running when a test cancels it."""
+
+    CHUNK_SECONDS = 0.4
+
+    def generate(self, request, history=None, on_step=None):
+        import time
+
+        for chunk in super().generate(request, history, on_step):
+            time.sleep(self.CHUNK_SECONDS)
+            yield chunk
+
+
+class DyingOracleModel(WorldOracleModel):
+    """The oracle whose process dies (``os._exit``) the first time any instance extends a history.
+
+    ``weights`` is a folder that says it already died (a file ``died`` in
+    it), so the worker a test kills this way dies once, mid-chain, and its
+    restart goes on. Loaded by the registry as ``tests.fakes:DyingOracleModel``.
+    """
+
+    def __init__(self, weights=None) -> None:
+        super().__init__()
+        self.folder = weights
+
+    def generate(self, request, history=None, on_step=None):
+        import os
+        from pathlib import Path
+
+        if history is not None and self.folder is not None:
+            try:
+                os.close(os.open(Path(self.folder) / "died", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                pass
+            else:
+                os._exit(1)  # as a worker killed mid-chain: no clean-up, no exception
+        yield from super().generate(request, history, on_step)

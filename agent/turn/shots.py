@@ -110,6 +110,7 @@ class Runtime:
     judge: JudgeConfig = field(default_factory=JudgeConfig)  # which judge reviews the takes (agent.turn.judging)
     vision: VisionJudge | None = None  # the vision-language judge, when judge_mode is "vlm"
     executor: Executor | None = None  # where the turn's chains run (agent.turn.executors); None: in this process
+    on_take: Callable[[Path, ShotVersion], None] | None = None  # called with each new take's record, once written
 
     @property
     def judge_mode(self) -> str:
@@ -289,6 +290,8 @@ def _make_shot(rt: Runtime, project: Project, folder, shot: Shot, key: str, prev
                                   index, total, meter, cut=cut, turn=turn)
             with atomic_output(record) as tmp:
                 tmp.write_text(take.model_dump_json(indent=2), encoding="utf-8")
+            if rt.on_take is not None:  # e.g. a remote chain sends the finished take home at once
+                rt.on_take(record, take)
         outcomes.append(TakeOutcome(take, chosen=False, generated=generated))
         if take.passed:
             break

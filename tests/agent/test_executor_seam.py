@@ -61,3 +61,33 @@ def test_an_executor_that_runs_chains_at_once_gets_them_at_once(sessions):
     res = sessions.make(REQUEST, name="ball", opts=opts(WorldOracleModel(), executor=executor))
     assert executor.most_at_once == 2 and len(executor.threads) == 2
     assert res.render.is_file() and sorted(res.revision.shot_keys) == ["s1", "s2", "s3"]
+
+
+def test_executor_ray_without_ray_says_what_to_install(monkeypatch):
+    import sys
+
+    import pytest
+
+    from longcut.agent.turn.executors.base import ExecutorSpec, build_executor
+    from longcut.errors import InputError
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as where Ray is not installed: `import ray` fails
+    with pytest.raises(InputError, match=r'--executor ray needs Ray.*pip install -e "\.\[ray\]"'):
+        build_executor(ExecutorSpec(name="ray"))
+    assert build_executor(ExecutorSpec()).name == "inprocess"  # the default needs nothing more
+
+
+def test_a_cluster_address_nothing_answers_at_is_refused_fast_and_by_name():
+    import time
+
+    import pytest
+
+    from longcut.agent.turn.executors.ray_executor import probe_address
+    from longcut.errors import InputError
+
+    t0 = time.monotonic()
+    with pytest.raises(InputError, match=r"Ray cluster at '127\.0\.0\.1:9' cannot be reached"):
+        probe_address("127.0.0.1:9")
+    with pytest.raises(InputError, match="is not HOST:PORT"):
+        probe_address("somewhere")
+    assert time.monotonic() - t0 < 6

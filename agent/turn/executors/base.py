@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 from longcut.agent.turn.task import ChainTask
+from longcut.errors import InputError
 
 if TYPE_CHECKING:
     from longcut.agent.turn.shots import Runtime, TakeOutcome
@@ -55,3 +56,23 @@ class ExecutorSpec(BaseModel):
     ray_address: str | None = Field(default=None, max_length=500)  # None with ray: a local cluster of this machine
     ray_workers: int | None = Field(default=None, ge=1, le=1024)  # backend actors; None: one per GPU of the cluster
 
+
+
+def check_executor(name: str, ray_address: str | None = None) -> ExecutorSpec:
+    """The spec ``--executor`` and ``--ray-address`` name, refused with a message quoting the bad value."""
+    if name not in EXECUTORS:
+        raise InputError(f"--executor must be one of {', '.join(EXECUTORS)}, got {name!r}")
+    if ray_address is not None and name != "ray":
+        raise InputError(f"--ray-address {ray_address!r} needs --executor ray (the executor is {name!r})")
+    return ExecutorSpec(name=name, ray_address=ray_address)
+
+
+def build_executor(spec: ExecutorSpec) -> Executor:
+    """The executor a spec names; Ray is imported only for ``ray`` (an ``InputError`` says what to install)."""
+    if spec.name == "inprocess":
+        from longcut.agent.turn.executors.inprocess import InProcessExecutor
+
+        return InProcessExecutor()
+    from longcut.agent.turn.executors.ray_executor import RayExecutor
+
+    return RayExecutor(spec)
