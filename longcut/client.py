@@ -84,10 +84,12 @@ class Client:
     def submit(self, request: str, seconds: float | None = None, model: str | None = None,
                planner: str | None = None, seed: int = 0, references: dict[str, str | os.PathLike[str]] | None = None,
                idempotency_key: str | None = None, keep_continuity: bool = False,
-               judge: str | None = None) -> dict[str, Any]:
+               judge: str | None = None, narrate: bool = False, voice: str | None = None,
+               burn_subtitles: bool = False) -> dict[str, Any]:
         """Queue a video. ``references`` maps names to image files (uploaded first) or upload ids.
 
         ``judge``: none, evaluator or vlm (the server's vision-language judge); None: the server's default.
+        ``narrate``: a narrator speaks a line per shot, subtitled (``voice``, ``burn_subtitles`` imply it).
         """
         refs = []
         for name, ref in (references or {}).items():
@@ -97,6 +99,8 @@ class Client:
                 "options": {"model": model, "planner": planner, "seed": seed, "keep_continuity": keep_continuity}}
         if judge is not None:
             body["options"]["judge"] = judge
+        if narrate or voice or burn_subtitles:
+            body["options"] |= {"narrate": narrate, "voice": voice, "burn_subtitles": burn_subtitles}
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return self._request("POST", "/v1/jobs", json=body, headers=headers).json()
 
@@ -175,6 +179,12 @@ class Client:
             except httpx.HTTPError as err:
                 raise ApiError(f"download of job {job_id!r} failed: {err}") from err
         return out
+
+    def subtitles(self, job_id: str, fmt: str = "srt") -> str:
+        """The subtitles of a finished narrated video, as SubRip (``srt``) or WebVTT (``vtt``) text."""
+        if fmt not in ("srt", "vtt"):
+            raise ValueError(f"subtitle format must be srt or vtt, got {fmt!r}")
+        return self._request("GET", f"/v1/jobs/{_id(job_id)}/result/subtitles.{fmt}").content.decode("utf-8")
 
     def project(self, job_id: str) -> dict[str, Any]:
         """The project JSON of a finished job."""

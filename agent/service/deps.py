@@ -60,11 +60,31 @@ def job_out(cfg: ServerConfig, job: Job, with_storyboard: bool = True) -> JobOut
     result = None
     if job.status == "succeeded":
         result = {"video": f"/v1/jobs/{job.id}/result", "project": f"/v1/jobs/{job.id}/result/project"}
+        result |= {f"subtitles_{fmt}": f"/v1/jobs/{job.id}/result/subtitles.{fmt}" for fmt in ("srt", "vtt")
+                   if subtitle_file(cfg, job, fmt) is not None}
     progress = {k: v for k, v in (job.progress or {}).items() if k in Progress.model_fields and v is not None}
     return JobOut(id=job.id, kind=job.kind, status=job.status, session=job.session, request=job.request,
                   created=_iso(job.created), started=_iso(job.started), finished=_iso(job.finished),
                   attempts=job.attempts, cancel_requested=job.cancel_requested, progress=Progress(**progress),
                   storyboard=storyboard, revision=job.revision, error=job.error, result=result, cost=cost)
+
+
+def subtitle_file(cfg: ServerConfig, job: Job, fmt: str):
+    """The ``.srt``/``.vtt`` sidecar beside a succeeded job's render (a narrated render writes them), or None."""
+    from pathlib import PurePosixPath
+
+    from longcut.agent.store import ProjectStore
+    from longcut.errors import InputError
+    from longcut.tools.paths import ProjectFolder
+
+    if not job.render:
+        return None
+    try:
+        path = ProjectFolder(ProjectStore(cfg.home / "projects").folder(job.session)).resolve(
+            str(PurePosixPath(job.render).with_suffix(f".{fmt}")))
+    except InputError:
+        return None
+    return path if path.is_file() else None
 
 
 def project_of(cfg: ServerConfig, session: str):

@@ -21,6 +21,7 @@ from longcut.agent.service.deps import (
     job_out,
     owned_job,
     project_of,
+    subtitle_file,
 )
 from longcut.agent.service.errors import ApiError, not_found
 from longcut.agent.service.job_records import TERMINAL, Job
@@ -80,7 +81,29 @@ def checked_request(owner: str, cfg, body: JobRequest) -> dict[str, Any]:
         os.utime(path)  # its retention age restarts: an upload in use is not stale
     return {"request": body.request, "seconds": spec.seconds, "model": spec.model, "planner": spec.planner,
             "seed": spec.seed, "keep_continuity": spec.keep_continuity,
-            "references": [r.model_dump() for r in body.references]}
+            "references": [r.model_dump() for r in body.references]} | _narration(opts)
+
+
+def _narration(opts) -> dict[str, Any]:
+    """The job request's ``narration`` (how lines are spoken and shown) when narration is asked; 422 without a speech engine."""
+    if not (opts.narrate or opts.voice or opts.burn_subtitles):
+        return {}
+    from longcut.tools.narration.speaker import NoSpeechEngine, get_speaker
+
+    try:
+        get_speaker(voice=opts.voice)
+    except NoSpeechEngine as err:
+        raise ApiError(422, "narration needs a speech engine and this server has none (the operator installs "
+                       "espeak-ng); leave out narrate, voice and burn_subtitles for a video without one") from err
+    return {"narration": {"voice": opts.voice, "burn_subtitles": opts.burn_subtitles}}
+
+
+def job_narration(request: dict[str, Any]):
+    """The ``Narration`` a job's (or plan's) request asks for, or None (the request's own words may still ask)."""
+    from longcut.agent.state import Narration
+
+    asked = request.get("narration")
+    return Narration(**asked) if asked is not None else None
 
 
 def _planned(owner: str, cfg, body: JobRequest) -> tuple[dict[str, Any], str]:
@@ -190,6 +213,20 @@ def result(owner: Owner, cfg: Config, store: Store, job_id: JobId) -> FileRespon
     except InputError as err:
         raise ApiError(410, f"the result of job {job_id!r} is no longer on the server") from err
     return FileResponse(path, media_type="video/mp4", filename=f"longcut-{job_id}.mp4")
+
+SUBTITLE_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt"}
+
+
+@router.get("/v1/jobs/{job_id}/result/subtitles.{fmt}", tags=["results"], response_class=FileResponse,
+            responses={200: {"content": {t: {} for t in SUBTITLE_TYPES.values()}}, 404: {"model": ErrorOut},
+                       409: {"model": ErrorOut}})
+def result_subtitles(owner: Owner, cfg: Config, store: Store, job_id: JobId, fmt: Literal["srt", "vtt"]) -> FileResponse:
+    """The narration's subtitles of a finished narrated video, as SubRip (srt) or WebVTT (vtt)."""
+    job = succeeded_job(store, job_id, owner)
+    path = subtitle_file(cfg, job, fmt)
+    if path is None:
+        raise ApiError(404, f"job {job_id!r} has no subtitles (its video is not narrated, or they are gone)")
+    return FileResponse(path, media_type=SUBTITLE_TYPES[fmt], filename=f"longcut-{job_id}.{fmt}")
 
 @router.get("/v1/jobs/{job_id}/result/project", tags=["results"],
          responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from longcut.agent.state import PlannerName
 from longcut.limits import DEFAULT_SECONDS, MAX_VIDEO_SECONDS, MIN_VIDEO_SECONDS, SEED_LIMIT
+from longcut.tools.narration.speaker import check_voice
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"  # job and upload ids (made by the server)
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"  # session and reference names
@@ -36,6 +37,14 @@ class JobOptions(_In):
     judge: Literal["none", "evaluator", "vlm"] | None = Field(
         None, description="Who reviews each shot: the backend's evaluator (the default where it has one), the "
         "server's vision-language judge (vlm: only where the operator configured one), or none.")
+    narrate: bool = Field(False, description="A narrator speaks a line per shot (quoted text in the request "
+                          "verbatim, else the shot's words), offline; subtitled (a soft track and .srt/.vtt "
+                          "files), the music ducked under the voice.")
+    voice: Annotated[str, AfterValidator(check_voice)] | None = Field(
+        None, max_length=40, description="The narrator's voice, an espeak-ng voice name (en, en-us, en+f3, …); "
+        "implies narrate.")
+    burn_subtitles: bool = Field(False, description="Also draw the narration's subtitles into the picture; "
+                                 "implies narrate.")
 
 
 NOT_BLANK = r"\S"  # at least one character that is not white space: a blank request is refused here, not by the worker
@@ -95,7 +104,8 @@ class JobOut(BaseModel):
     storyboard: dict[str, Any] | None = None
     revision: int | None = None
     error: str | None = None
-    result: dict[str, str] | None = Field(None, description="URLs of the video and project JSON, once succeeded.")
+    result: dict[str, str] | None = Field(None, description="URLs of the video and project JSON, and of a "
+                                            "narrated video's subtitles (subtitles_srt, subtitles_vtt), once succeeded.")
     cost: dict[str, Any] | None = Field(None, description="What the job's turn cost per shot and in all (wall and "
                                         "CPU seconds, tries, chunks, LLM tokens, dollars) beside its estimate.")
 
@@ -148,6 +158,8 @@ class SessionOut(BaseModel):
     model: str
     revisions: list[RevisionOut]
     jobs: list[dict[str, str]]
+    narration: dict[str, Any] | None = Field(None, description="How the latest storyboard's lines are spoken and "
+                                             "shown (voice, rate, lead, subtitles), when it is narrated.")
 
 
 class ErrorOut(BaseModel):

@@ -27,7 +27,7 @@ from pydantic import Field
 
 from longcut.agent.service.deps import Config, Owner
 from longcut.agent.service.errors import ApiError, not_found
-from longcut.agent.service.jobs import checked_request
+from longcut.agent.service.jobs import checked_request, job_narration
 from longcut.agent.service.models import ErrorOut, JobRequest, PlanOut, _In
 from longcut.agent.service.plan_store import PlanRecord, check_room, load_plan, save_plan
 from longcut.agent.service.upload_store import upload_path
@@ -73,7 +73,8 @@ def create_plan(owner: Owner, cfg: Config, body: JobRequest) -> PlanOut:
     sessions = Sessions(ProjectStore(cfg.home / "projects"), checkpoints=cfg.home / "checkpoints.sqlite")
     opts = Options(model=request["model"], planner=request["planner"],
                    base_url=os.environ.get("LONGCUT_OPENAI_BASE_URL"),
-                   planner_impl=OfflinePlanner(use_embeddings=False) if request["planner"] == "offline" else None)
+                   planner_impl=OfflinePlanner(use_embeddings=False) if request["planner"] == "offline" else None,
+                   narration=job_narration(request))
     plan_id = "p" + secrets.token_hex(10)
     with _PLANNING:
         preview = plan_first_turn(sessions, request["request"], plan_id, request["seconds"], request["seed"], refs,

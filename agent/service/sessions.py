@@ -51,4 +51,6 @@ def session(owner: Owner, cfg: Config, store: Store, name: Annotated[str, Path(p
                              shots=len(r.storyboard.shots), regenerated=r.regenerated)
                  for r in (project.revisions if project else [])]
     jobs = [{"id": j.id, "kind": j.kind, "status": j.status} for j in store.session_jobs(name, owner)]
-    return SessionOut(name=name, model=row["model"], revisions=revisions, jobs=jobs)
+    board = project.storyboard if project else None
+    narration = board.narration.model_dump(mode="json") if board is not None and board.narrated else None
+    return SessionOut(name=name, model=row["model"], revisions=revisions, jobs=jobs, narration=narration)

@@ -120,6 +120,7 @@ def execute(job: Job, store: JobStore, cfg: ServerConfig, listener) -> tuple[str
 
 def _execute_turn(job: Job, store: JobStore, cfg: ServerConfig, listener, sessions) -> tuple[str, int]:
     from longcut.agent.costs.budget import Budget
+    from longcut.agent.service.jobs import job_narration
     from longcut.agent.service.upload_store import upload_path
     from longcut.agent.turn.session import Options
     from longcut.models.backends.registry import load_backend
@@ -131,7 +132,7 @@ def _execute_turn(job: Job, store: JobStore, cfg: ServerConfig, listener, sessio
                    listeners=[listener], video_model=load_backend(model), cancel=listener.stop,
                    cut_fallback=not req.get("keep_continuity", False),  # jobs queued before the option: default
                    budget=Budget(req.get("max_minutes"), req.get("max_usd"), req.get("max_tries")),
-                   judge=cfg.judge_config(req.get("judge")))
+                   judge=cfg.judge_config(req.get("judge")), narration=job_narration(req))
     if job.kind == "make":
         refs = {}
         for ref in req["references"]:

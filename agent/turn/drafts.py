@@ -160,7 +160,8 @@ def edit_draft(sessions: Sessions, name: str, board: Storyboard, opts: Options |
     The creator's hand edits before approval (``PUT /v1/plans/{id}/storyboard``):
     the board is checked whole (``Storyboard``), every reference it names
     must be one of the project's, and its title and captions must be
-    drawable with the installed fonts. What planning spent stays counted.
+    drawable with the installed fonts; its narration lines are spoken and the
+    shots fitted to them (``narration.align``). What planning spent stays counted.
     """
     opts = opts or Options()
     with sessions.lock(name):
@@ -178,6 +179,7 @@ def edit_draft(sessions: Sessions, name: str, board: Storyboard, opts: Options |
         info = _info(opts, project.model)
         opts = replace(opts, model=project.model, planner=project.planner)
         project.storyboard = board
+        align(project, sessions.store.folder(name))  # lines edited by hand are spoken again, the shots fitted
         estimate = record_planning(project, _cost_model(sessions, opts, info), "", Meter())
         project.note("plan", f"draft edited by hand: {len(board.shots)} shots, {board.seconds:g}s")
         sessions.store.save(project)

@@ -87,3 +87,18 @@ def test_without_a_speech_engine_narration_is_a_clear_error_and_the_rest_works(s
         sessions.make(REQUEST, name="told", opts=opts(WorldOracleModel(), narration=Narration()))
     res = sessions.make(REQUEST, name="silent", opts=opts(WorldOracleModel()))
     assert res.render.is_file() and not res.project.storyboard.narrated
+
+
+def test_a_line_edited_by_hand_is_spoken_again_and_its_shot_fitted(sessions):
+    from longcut.agent.turn.drafts import edit_draft, plan_first_turn
+
+    board = plan_first_turn(sessions, REQUEST, "told", opts=opts(WorldOracleModel(), narration=Narration())).project.storyboard
+    line = "The red ball rolls on and on across the long green meadow, looking for the way back home."
+    shots = [board.shots[0].model_copy(update={"narration": line, "narration_seconds": 0.1}), *board.shots[1:]]
+    edited = edit_draft(sessions, "told", board.model_copy(update={"shots": shots}), opts(WorldOracleModel()))
+    s1 = edited.project.storyboard.shots[0]
+    assert s1.narration == line and s1.narration_seconds > 3.0  # what the client said it lasts is not trusted
+    assert s1.seconds > 4.0 and s1.shown_seconds >= 0.3 + s1.narration_seconds
+    total = edited.project.storyboard.seconds
+    said = [e.message for e in edited.project.log if "gave the time back" in e.message or "off the asked" in e.message]
+    assert said and (abs(total - 12.0) <= LENGTH_TOLERANCE * 12.0 or "off the asked" in said[-1])

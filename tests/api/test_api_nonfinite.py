@@ -12,7 +12,8 @@ from tests.api.api_helpers import headers
 
 JOB = {"request": "a red ball", "seconds": 4,
        "options": {"model": "tests.fakes:WorldOracleModel", "planner": "offline", "seed": 1, "keep_continuity": False,
-                   "plan_id": "p0123456789abcdef0123", "max_minutes": 5, "max_usd": 1, "max_tries": 10, "judge": "none"},
+                   "plan_id": "p0123456789abcdef0123", "max_minutes": 5, "max_usd": 1, "max_tries": 10, "judge": "none",
+                   "narrate": True, "voice": "en", "burn_subtitles": False},
        "references": [{"name": "hero", "upload_id": "A" * 22}]}
 TURN = {"feedback": "make it green", "planner": "offline"}
 NON_FINITE = ("NaN", "Infinity", "-Infinity")
