@@ -19,6 +19,7 @@ from typing import Any
 import openai
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from longcut.agent.planning.narration import asks_for_narration
 from longcut.agent.planning.planner import Plan, PlanRequest
 from longcut.agent.planning.request_text import parse_seconds
 from longcut.agent.state import (
@@ -66,6 +67,7 @@ class LLMShot(_LLMModel):
     transition: TransitionKind
     transition_seconds: float
     caption: str | None
+    narration: str | None = None  # what the narrator says while the shot plays; kept only when narration is asked
 
 
 class LLMPlan(_LLMModel):
@@ -184,6 +186,7 @@ def _split(shot: Shot, max_seconds: float) -> list[Shot]:
             "seconds": part,
             "continuous": shot.continuous if i == 0 else True,
             "transition": shot.transition if i == n - 1 else Transition(),
+            "narration": shot.narration if i == 0 else None,  # spoken once, from the shot's start
         }))
     return parts
 
@@ -193,8 +196,8 @@ def validation_problems(err: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'plan'}: {e['msg']}" for e in err.errors())
 
 
-def _shot(i: int, s: LLMShot, alias: dict[str, str | None], seed: int, last: bool) -> Shot:
-    """Shot ``i`` of the draft as a ``Shot`` (lengths not yet fitted to the target)."""
+def _shot(i: int, s: LLMShot, alias: dict[str, str | None], seed: int, last: bool, narrate: bool) -> Shot:
+    """Shot ``i`` of the draft as a ``Shot`` (lengths not yet fitted to the target; its line only if ``narrate``)."""
     try:
         return Shot(
             id=f"s{i + 1}",
@@ -206,6 +209,7 @@ def _shot(i: int, s: LLMShot, alias: dict[str, str | None], seed: int, last: boo
             transition=_transition(s.transition, s.transition_seconds, last=last),
             caption=(s.caption or "").strip() or None,
             seed=derived_seed(seed, str(i)),  # as the offline planner seeds shot i
+            narration=((s.narration or "").strip() or None) if narrate else None,
         )
     except ValidationError as err:
         raise DraftProblem(f"shot {i + 1}: {validation_problems(err)}") from None
@@ -239,7 +243,9 @@ def draft_to_plan(draft: LLMPlan, req: PlanRequest) -> Plan:
                 raise DraftProblem(f"{where}: {err}") from None
     try:
         refs, alias = _references(draft, req)
-        shots = [_shot(i, s, alias, req.seed, last=i == len(draft.shots) - 1) for i, s in enumerate(draft.shots)]
+        narrate = req.narrate or asks_for_narration(req.request)
+        shots = [_shot(i, s, alias, req.seed, last=i == len(draft.shots) - 1, narrate=narrate)
+                 for i, s in enumerate(draft.shots)]
         shots = [p for s in _scale(shots, target) for p in _split(s, req.max_shot_seconds)]
         for _ in range(8):  # shorter overlaps shrink the shots a little: clamp again until stable
             clamped = _clamp_transitions(shots)

@@ -45,6 +45,7 @@ from longcut.agent.planning.draft import (
     validation_problems,
 )
 from longcut.agent.planning.edits import READ_TOOLS, board_view, edit_registry, storyboard_diff
+from longcut.agent.planning.narration import asks_for_narration
 from longcut.agent.planning.planner import (
     ModelVocabulary,
     Plan,
@@ -159,6 +160,7 @@ class OpenAIPlanner:
                 max_shot_seconds=f"{req.max_shot_seconds:g}",
                 max_refs=MAX_REFS,
                 supplied_refs=sorted(slugify(name, "ref") for name in req.supplied_refs),
+                narrate=req.narrate or asks_for_narration(req.request),
             )},
             {"role": "user", "content": prompts.render("plan_user", request_json=json.dumps(req.request))},
         ]
