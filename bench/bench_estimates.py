@@ -8,7 +8,10 @@ approve``), and its measured turn wall time compared with the estimate made
 before it. Every finished job adds records, as in use. Figures: median and
 max relative error |estimate − measured| / measured (goal: median ≤ 20%,
 max ≤ 50%), and the fraction of measured turns inside the estimate's likely
-range (meant to be about 80%).
+range (meant to be about 80%). Beside each estimate, in the same run, the
+one a load-unaware model would have made from the same records (takes
+fitted on their raw wall time, no share of a core measured now): the
+figure ``agent.costs.machine`` is there to improve on a shared machine.
 
     .venv/bin/python bench/bench_estimates.py [--model tiny] [--quick]
 """
@@ -42,6 +45,26 @@ REQUESTS = [
 ]
 
 
+def unaware_estimate(sessions, board, model: str, opts) -> float | None:
+    """The wall seconds a load-unaware cost model gives ``board``: every take's recorded share of a core ignored."""
+    from longcut.agent.costs import calibrate
+    from longcut.agent.costs.estimate import estimate_turn
+    from longcut.agent.costs.meter import is_warm
+    from longcut.agent.costs.rates import prior_rates
+    from longcut.models.backends.registry import describe_backend
+    from longcut.tools.review import ADHERENCE_SECONDS
+
+    info = describe_backend(model)
+    projects = []
+    for p in calibrate.recent_projects(sessions.store):
+        versions = [v.model_copy(update={"cost": v.cost.model_copy(update={"cpu_share": None})}) if v.cost else v
+                    for v in p.versions]
+        projects.append(p.model_copy(update={"versions": versions}))
+    prior = prior_rates(info, "offline", opts.candidates, ADHERENCE_SECONDS)
+    rates = calibrate.calibrated_rates(prior, calibrate.gather(projects, prior.backend, "offline"))
+    return estimate_turn(board, info, rates, cold=not is_warm(info.name)).wall_seconds
+
+
 def run(request: str, seconds: float, name: str, model: str, home: Path) -> dict:
     """Plan (estimate) then generate one request; what was estimated and what it took."""
     from longcut.agent.store import ProjectStore
@@ -51,6 +74,7 @@ def run(request: str, seconds: float, name: str, model: str, home: Path) -> dict
     sessions = Sessions(ProjectStore(home / "projects"), checkpoints=home / "ck.sqlite")
     preview = plan_first_turn(sessions, request, name, seconds, opts=Options(model=model))
     est = preview.estimate
+    unaware = unaware_estimate(sessions, preview.project.storyboard, model, Options(model=model))
     t0 = time.perf_counter()
     res = approve(sessions, name, Options(model=model))
     outside = time.perf_counter() - t0
@@ -62,7 +86,10 @@ def run(request: str, seconds: float, name: str, model: str, home: Path) -> dict
             "measured_s": round(measured, 2), "approve_call_s": round(outside, 2),
             "calibrated_from_takes": est.measured_takes, "tries_estimated": round(est.tries, 2),
             "tries_measured": sum(1 for v in res.project.versions if v.turn == 1),
-            "relative_error": None if est.wall_seconds is None else round(abs(est.wall_seconds - measured) / measured, 3)}
+            "relative_error": None if est.wall_seconds is None else round(abs(est.wall_seconds - measured) / measured, 3),
+            "cpu_share_at_estimate": round(est.cpu_share, 2),
+            "unaware_estimate_s": None if unaware is None else round(unaware, 2),
+            "unaware_relative_error": None if unaware is None else round(abs(unaware - measured) / measured, 3)}
 
 
 def main() -> None:
@@ -81,12 +108,15 @@ def main() -> None:
             measured.append(run(request, max(4.0, seconds * scale), f"request-{i}", args.model, home))
             print(json.dumps(measured[-1]), file=sys.stderr, flush=True)
     errors = [r["relative_error"] for r in measured if r["relative_error"] is not None]
+    unaware = [r["unaware_relative_error"] for r in measured if r["unaware_relative_error"] is not None]
     result = {
         "benchmark": "estimates", "model": args.model, "quick": args.quick,
         "calibration": calibration, "requests": measured,
         "estimated": len(errors), "median_relative_error": round(statistics.median(errors), 3) if errors else None,
         "max_relative_error": max(errors) if errors else None,
         "goal": {"median": 0.2, "max": 0.5},
+        "unaware_median_relative_error": round(statistics.median(unaware), 3) if unaware else None,
+        "unaware_max_relative_error": max(unaware) if unaware else None,
         # the likely range is meant to hold about 80% of turns
         "in_likely_range": sum(1 for r in measured if r["in_likely_range"]) / max(1, len(measured)),
         "first_estimate_uncalibrated_error": calibration[0]["relative_error"],

@@ -9,6 +9,9 @@ LLM use, the same planner):
 * a take's wall seconds as ``chunk_seconds × chunks + take_seconds``, a
   least-squares line through the recorded takes (chunks of the kept
   generation plus the dropped opening candidates'), both terms kept ≥ 0;
+  each take's wall time is first scaled by the share of a core it had
+  (``TakeCost.cpu_share``, ``agent.costs.machine``), so the line is a
+  quiet machine's and a busy hour does not slow every later estimate;
 * the warm takes only: a backend's first take in a process pays its lazy
   loads (the text encoder), recorded as ``cold`` and fitted apart as
   ``cold_seconds``, what such a take costs beyond a warm one;
@@ -52,6 +55,7 @@ CALIBRATED_TAKE_SD, TAKE_SD_WEIGHT = 0.2, 3
 class Records:
     """What the store recorded for one backend and planner."""
 
+    # wall seconds as on a core of their own (× the take's recorded cpu_share)
     takes: list[tuple[str, int, float]] = field(default_factory=list)  # warm: (created, chunks + dropped, wall)
     cold: list[tuple[int, float]] = field(default_factory=list)  # a backend's first takes in a process
     search_chunks: list[int] = field(default_factory=list)
@@ -88,10 +92,11 @@ def gather(projects: list[Project], backend: str, planner: str) -> Records:
             per_shot[(v.turn, v.shot_id)] = per_shot.get((v.turn, v.shot_id), 0) + 1
             if v.cost is not None and v.cost.wall_seconds > 0:
                 chunks = v.cost.chunks + v.cost.search_chunks
+                wall = v.cost.wall_seconds * (v.cost.cpu_share or 1.0)
                 if v.cost.cold:
-                    rec.cold.append((chunks, v.cost.wall_seconds))
+                    rec.cold.append((chunks, wall))
                 else:
-                    rec.takes.append((v.created, chunks, v.cost.wall_seconds))
+                    rec.takes.append((v.created, chunks, wall))
                 rec.search_chunks.append(v.cost.search_chunks)
         rec.tries += [n for (turn, _), n in per_shot.items() if turn is not None]
         if not ours and project.model != backend:

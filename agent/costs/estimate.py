@@ -16,6 +16,10 @@ independently from shot to shot (``Rates.tries_sd``), a take's speed
 error (``Rates.take_sd``) is taken as shared by the whole turn (one
 machine, one load), and no turn is faster than one try per shot at the
 low end of that error.
+
+Take figures are a quiet machine's (``agent.costs.calibrate`` scales each
+record by the share of a core it had); ``share`` is what a thread gets now
+(``agent.costs.machine``), and every take is divided by it.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ class Estimate(BaseModel):
     llm: LLMUsage = Field(default_factory=LLMUsage)  # expected (planning not done yet) or already spent
     judge: LLMUsage = Field(default_factory=LLMUsage)  # the vision-language judge's expected use (--judge vlm)
     usd: float = 0.0  # the planner's and the judge's
+    cpu_share: float = 1.0  # of a core, a thread got when the estimate was made (the takes are divided by it)
 
     @property
     def minutes(self) -> float | None:
@@ -81,14 +86,16 @@ def expected_usage(rate: LLMRate) -> LLMUsage:
 
 
 def estimate_turn(board: Storyboard, info: ModelInfo, rates: Rates, cached: set[str] = frozenset(),
-                  llm: LLMUsage | None = None, price: Price = Price(), cold: bool = False) -> Estimate:
+                  llm: LLMUsage | None = None, price: Price = Price(), cold: bool = False,
+                  share: float = 1.0) -> Estimate:
     """The expected cost of generating ``board`` with the backend ``info`` describes.
 
     ``cached``: shot ids whose takes are on record. ``llm``: the planner's
     use (what planning already spent, or ``expected_usage`` of a step still
     to come); priced by ``price``. ``cold``: the turn will run in a process
     where the backend has not generated yet (its first take pays
-    ``cold_seconds``).
+    ``cold_seconds``). ``share``: of a core, what a thread gets on the
+    machine now (1: a core of its own); takes are slower by its inverse.
     """
     shots: list[ShotEstimate] = []
     for s in board.shots:
@@ -98,12 +105,12 @@ def estimate_turn(board: Storyboard, info: ModelInfo, rates: Rates, cached: set[
                                       seconds_expected=0.0))
             continue
         take = None if rates.chunk_seconds is None else (
-            rates.chunk_seconds * (chunks + rates.search_chunks) + rates.take_seconds)
+            rates.chunk_seconds * (chunks + rates.search_chunks) + rates.take_seconds) / share
         shots.append(ShotEstimate(shot=s.id, seconds=s.seconds, chunks=chunks, cached=False, take_seconds=take,
                                   seconds_expected=None if take is None else take * rates.tries_per_shot))
     todo = [s for s in shots if not s.cached]
     known = all(s.seconds_expected is not None for s in todo)
-    generation = sum(s.seconds_expected for s in todo) + (rates.cold_seconds if cold and todo else 0.0) \
+    generation = sum(s.seconds_expected for s in todo) + (rates.cold_seconds / share if cold and todo else 0.0) \
         if known else None
     render = rates.render_per_second * board.seconds
     usage = llm or LLMUsage()
@@ -114,7 +121,7 @@ def estimate_turn(board: Storyboard, info: ModelInfo, rates: Rates, cached: set[
         backend=rates.backend, calibrated=rates.calibrated, measured_takes=rates.measured_takes,
         measured_turns=rates.measured_turns, shots=shots, tries=rates.tries_per_shot * len(todo),
         generation_seconds=generation, render_seconds=render, turn_seconds=rates.turn_seconds,
-        wall_seconds=wall, wall_low=low, wall_high=high, llm=usage, usd=price.usd(usage))
+        wall_seconds=wall, wall_low=low, wall_high=high, llm=usage, usd=price.usd(usage), cpu_share=share)
 
 
 Z_80 = 1.2816  # the normal quantile of 0.9: a range holding about 80% of turns
@@ -145,4 +152,5 @@ def about(estimate: Estimate) -> str:
     judged = f", {estimate.judge.calls} judge calls" if estimate.judge.calls else ""
     likely = "" if estimate.wall_low is None or estimate.wall_high is None else (
         f" (likely {estimate.wall_low:.0f}–{estimate.wall_high:.0f} s)")
-    return f"about {estimate.wall_seconds:.0f} s{likely}, {estimate.tries:.1f} tries{judged}{usd} ({basis})"
+    busy = "" if estimate.cpu_share >= 1.0 else f"; the machine is busy: {estimate.cpu_share:.0%} of a core per thread"
+    return f"about {estimate.wall_seconds:.0f} s{likely}, {estimate.tries:.1f} tries{judged}{usd} ({basis}{busy})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from longcut.agent.costs import machine
 from longcut.agent.costs.calibrate import rates_for
 from longcut.agent.costs.estimate import Estimate, estimate_turn, expected_usage
 from longcut.agent.costs.judge_cost import expected_judge_usage
@@ -57,12 +58,15 @@ class CostModel:
         """The cost of generating ``board`` (``cached``: shot ids whose takes are on record).
 
         ``llm`` is what planning already spent; ``step`` ("plan" or "revise")
-        names a planner step still to come, whose expected use is added.
+        names a planner step still to come, whose expected use is added. The
+        machine's load is measured when there is something to generate.
         """
         usage = llm or LLMUsage()
         if step is not None:
             usage = usage + expected_usage(self.rates.plan if step == "plan" else self.rates.revise)
-        est = estimate_turn(board, self.info, self.rates, cached, usage, self.price, cold=not is_warm(self.info.name))
+        share = machine.cpu_share(machine.ESTIMATE_PROBE_SECONDS) if len(cached) < len(board.shots) else 1.0
+        est = estimate_turn(board, self.info, self.rates, cached, usage, self.price, cold=not is_warm(self.info.name),
+                            share=share)
         if self.judge.resolved_mode(self.info.reader is not None) != "vlm" or not est.tries:
             return est
         judged = expected_judge_usage(self.store, est.tries, self.judge.max_calls)

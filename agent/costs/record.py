@@ -42,6 +42,7 @@ class TakeCost(_Record):
     judge: LLMUsage = Field(default_factory=LLMUsage)  # of those, the vision-language judge's (tools.judge)
     estimate_seconds: float | None = Field(None, ge=0.0)  # what the cost model expected of a take of this shot
     cold: bool = False  # the backend's first take in its process: it paid the lazy loads (text encoder, ...)
+    cpu_share: float | None = Field(None, gt=0.0, le=1.0)  # of a core, a thread got at its end (agent.costs.machine)
 
 
 class TurnCost(_Record):

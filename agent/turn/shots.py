@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from longcut.agent.costs import machine
 from longcut.agent.costs.budget import Spend
 from longcut.agent.costs.meter import Meter, is_warm, mark_warm
 from longcut.agent.costs.record import TakeCost
@@ -352,6 +353,7 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
     cold = not is_warm(rt.model.info.name)
     result = generate_clip(args, folder, rt.model, on_progress=progress, judge=judge)
     mark_warm(rt.model.info.name)
+    share = machine.cpu_share()  # the generating thread's, while it is hot
     report = review_clip(ReviewArgs(file=result.file, prompt=prompt, seconds=shot.seconds,
                                     chunk_frames=result.chunk_frames, chunk_starts=result.chunk_starts,
                                     latent_starts=result.latent_starts), folder, expected, judging.check)
@@ -363,7 +365,7 @@ def _generate_take(rt: Runtime, project: Project, folder, shot: Shot, key: str, 
         model=rt.model_id, attempt=attempt, cut=cut, turn=turn,
         checks=[ShotCheck(name=c.name, passed=c.passed, detail=c.detail, wrong=c.wrong) for c in report.checks],
         cost=TakeCost(wall_seconds=meter.wall_seconds, cpu_seconds=meter.cpu_seconds, chunks=result.chunks,
-                      search_chunks=result.searched_chunks, llm=meter.llm + judged, judge=judged, cold=cold,
+                      search_chunks=result.searched_chunks, llm=meter.llm + judged, judge=judged, cold=cold, cpu_share=share,
                       estimate_seconds=project.pending.cost.shot_estimates.get(shot.id) if project.pending else None),
     )
 
