@@ -156,6 +156,7 @@ class Shot(StrictModel):
     # The voice-over (not in the shot key either: a narration-only refine regenerates no shot):
     narration: NarrationLine | None = None  # spoken from the shot's start (plus the lead), subtitled
     narration_seconds: float | None = Field(None, gt=0.0, le=MAX_VIDEO_SECONDS)  # how long it is spoken (aligned)
+    locked: bool = False  # the creator locked it: no refinement may change or remove it (planning.shot_actions)
 
     @model_validator(mode="after")
     def _something_is_kept(self) -> Shot:
@@ -304,6 +305,7 @@ class PendingTurn(StrictModel):
     awaits_revise: bool = False  # a refine whose feedback is not in the storyboard yet (the graph's revise node)
     cost: TurnCost = Field(default_factory=TurnCost)  # planning's LLM use and the estimate, so far
     draft: bool = False  # planned by ``longcut plan`` and not approved yet: nothing is generated until it is
+    edits: list[dict] | None = None  # a client's storyboard edit calls (the studio's shot actions), applied instead of the planner's revise
 
 
 class Project(StrictModel):

@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from longcut import __version__
-from longcut.agent.service import jobs, plans, sessions, studio, takes, uploads
+from longcut.agent.service import actions, jobs, plans, sessions, studio, takes, uploads
 from longcut.agent.service.auth import Tokens
 from longcut.agent.service.config import ServerConfig
 from longcut.agent.service.errors import add_error_handlers
@@ -129,7 +129,8 @@ def create_app(cfg: ServerConfig, tokens: Tokens, workers: int = 0) -> FastAPI:
     app.state.tokens, app.state.cfg, app.state.store = tokens, cfg, store
     add_error_handlers(app)
     app.get("/healthz", tags=["health"])(health)
-    for router in (uploads.router, jobs.router, plans.router, sessions.router, takes.router, studio.router):
+    for router in (uploads.router, jobs.router, plans.router, sessions.router, actions.router, takes.router,
+                   studio.router):
         app.include_router(router)
     return app
 

@@ -160,6 +160,7 @@ class SessionOut(BaseModel):
     jobs: list[dict[str, str]]
     narration: dict[str, Any] | None = Field(None, description="How the latest storyboard's lines are spoken and "
                                              "shown (voice, rate, lead, subtitles), when it is narrated.")
+    storyboard: dict[str, Any] | None = Field(None, description="The storyboard now (the latest revision's, or an unfinished turn's).")
 
 
 class ErrorOut(BaseModel):

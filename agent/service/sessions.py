@@ -53,4 +53,5 @@ def session(owner: Owner, cfg: Config, store: Store, name: Annotated[str, Path(p
     jobs = [{"id": j.id, "kind": j.kind, "status": j.status} for j in store.session_jobs(name, owner)]
     board = project.storyboard if project else None
     narration = board.narration.model_dump(mode="json") if board is not None and board.narrated else None
-    return SessionOut(name=name, model=row["model"], revisions=revisions, jobs=jobs, narration=narration)
+    return SessionOut(name=name, model=row["model"], revisions=revisions, jobs=jobs, narration=narration,
+                      storyboard=board.model_dump(mode="json") if board is not None else None)

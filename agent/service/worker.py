@@ -151,7 +151,7 @@ def _execute_turn(job: Job, store: JobStore, cfg: ServerConfig, listener, sessio
     finished = next((r for r in project.revisions if r.n == turn), None)
     if finished is not None and project.pending is None:
         return finished.render, finished.n
-    result = sessions.refine(job.session, req["feedback"], opts)
+    result = sessions.refine(job.session, req["feedback"], opts, edits=req.get("edits"))
     return result.revision.render, result.revision.n
 
 

@@ -28,6 +28,7 @@ from longcut.agent.costs.meter import Meter
 from longcut.agent.costs.model import CostModel
 from longcut.agent.costs.record import LLMUsage, TurnCost
 from longcut.agent.planning.planner import ModelVocabulary, Planner, PlanRequest
+from longcut.agent.planning.shot_actions import apply_calls, check_locks
 from longcut.agent.state import Project, Revision, ShotVersion
 from longcut.agent.turn.assemble import build_timeline, output_size
 from longcut.agent.turn.executors.base import Executor
@@ -158,9 +159,15 @@ def revise(state: TurnState, config: RunnableConfig) -> dict:
     if project.pending is None or not project.pending.awaits_revise:
         rt.events.emit("plan", "storyboard ready", 1.0)
         return {}
-    rt.events.emit("plan", f"revising the storyboard with the {rt.planner.name} planner")
     meter = Meter(rt.planner)
-    project.storyboard = rt.planner.revise(project, state["request"], rt.vocabulary)
+    before = project.storyboard
+    if project.pending.edits:  # exact edit calls (the studio's shot actions): no planner is asked
+        rt.events.emit("plan", f"applying {len(project.pending.edits)} storyboard edits")
+        project.storyboard = apply_calls(before, project.pending.edits)
+    else:
+        rt.events.emit("plan", f"revising the storyboard with the {rt.planner.name} planner")
+        project.storyboard = rt.planner.revise(project, state["request"], rt.vocabulary)
+        check_locks(before, project.storyboard)
     align(project, rt.store.project_folder(project.name).root)
     project.pending = project.pending.model_copy(update={"awaits_revise": False})
     estimate = record_planning(project, turn_cost_model(rt), rt.model_id, meter)

@@ -269,13 +269,13 @@ class Sessions:
             raise
         return project if draft is not None else self._run(project, opts, rt)
 
-    def refine(self, name: str, feedback: str, opts: Options | None = None) -> TurnResult:
-        """A new turn from feedback; only shots whose content changed are generated."""
+    def refine(self, name: str, feedback: str, opts: Options | None = None, edits: list[dict] | None = None) -> TurnResult:
+        """A new turn from feedback (or exact edit calls, ``edits``: ``planning.shot_actions``); only changed shots are generated."""
         opts = opts or Options(model=self.store.load(name).model)
         with self.lock(name, opts.cancel):
-            return self._refine(name, feedback, opts)
+            return self._refine(name, feedback, opts, edits)
 
-    def _refine(self, name: str, feedback: str, opts: Options) -> TurnResult:
+    def _refine(self, name: str, feedback: str, opts: Options, edits: list[dict] | None = None) -> TurnResult:
         project = self.store.load(name)
         if project.pending is not None:
             if project.pending.request == feedback.strip():
@@ -285,7 +285,7 @@ class Sessions:
             raise InputError("the feedback is empty; say what to change, e.g. 'make the second shot green'")
         rt = _runtime(self.store, opts, project.model)
         project.pending = PendingTurn(n=len(project.revisions) + 1, kind="refine", request=feedback.strip(),
-                                      awaits_revise=True)  # the graph's revise node applies the feedback
+                                      awaits_revise=True, edits=edits)  # the graph's revise node applies it
         self.store.save(project)
         return self._run(project, opts, rt)
 

@@ -23,6 +23,14 @@ def all_thumbnails(browser) -> bool:
         });""")
 
 
+def card_takes(browser, cards: str) -> dict[str, str] | None:
+    """Shot id → the take its card shows, once every card shows one (its poster decoded)."""
+    return browser.execute_script("""
+        const cards = [...document.querySelectorAll(arguments[0] + ' .shot')];
+        if (!cards.length || !cards.every(c => c.dataset.take && c.querySelector('img.poster')?.naturalWidth > 0)) return null;
+        return Object.fromEntries(cards.map(c => [c.dataset.shot, c.dataset.take]));""", cards)
+
+
 def test_make_a_video_in_the_browser(browser, studio_server, screenshots):
     page = StudioPage(browser, studio_server.url, screenshots)
     page.open()
@@ -77,9 +85,29 @@ def test_make_a_video_in_the_browser(browser, studio_server, screenshots):
         "const v = document.querySelector('#shot-cards video.preview'); return v && v.readyState >= 1"), 30,
         "the preview clip")
 
+    # review: regenerate one shot, see only its take change, undo
+    page.click("#review")
+    before = page.wait(lambda: card_takes(browser, "#review-cards"), 60, "the review cards' takes")
+    target = list(before)[-1]
+    page.shot("review")
+    page.click(f'#review-cards [data-shot="{target}"] [data-action="regenerate"]')
+    page.wait_css("#job-status")
+    page.wait(lambda: page.css("#job-status.succeeded"), 120, "the regeneration")
+    page.click("#review")
+    after = page.wait(lambda: (t := card_takes(browser, "#review-cards")) and t != before and t, 60, "the new take")
+    assert after[target] != before[target]
+    assert {k: v for k, v in after.items() if k != target} == {k: v for k, v in before.items() if k != target}
+    assert "regenerate" in page.wait_css("#history").text
+    page.shot("regenerated")
+    page.click("#undo")
+    page.wait(lambda: card_takes(browser, "#review-cards") == before, 60, "the undo")
+    assert "undo: back to revision" in page.wait_css("#history").text
+    assert page.wait_css("#download").get_attribute("href").startswith("blob:")
+    page.shot("undone")
+
     page.click("#nav-jobs")
-    row = page.wait_css("#jobs tbody tr")
-    assert row.get_attribute("data-status") == "succeeded" and REQUEST in row.text
+    row = page.wait(lambda: next((r for r in page.css("#jobs tbody tr") if REQUEST in r.text), None), 20, "the job's row")
+    assert row.get_attribute("data-status") == "succeeded"
     page.wait(lambda: "$" in row.find_element("css selector", ".cost").text, 20, "the job's cost")
     page.shot("jobs")
 

@@ -93,5 +93,6 @@ async function showVideo(player, job, urls, signal) {
   fill(player, h("div", { class: "card" },
     h("video", { id: "video", src: url, controls: true, preload: "metadata" }),
     h("div", { class: "bar" }, h("span", { class: "muted" }, job.storyboard && job.storyboard.title ? job.storyboard.title : ""),
-      h("a", { id: "download", class: "button", href: url, download: `longcut-${job.id}.mp4` }, "Download"))));
+      h("span", {}, h("a", { id: "review", class: "button", href: `#/session/${encodeURIComponent(job.session)}` }, "Review and refine"),
+        " ", h("a", { id: "download", class: "button", href: url, download: `longcut-${job.id}.mp4` }, "Download")))));
 }

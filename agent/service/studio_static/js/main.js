@@ -6,6 +6,7 @@ import { fill, toast } from "./dom.js";
 import { renderJobs } from "./jobs.js";
 import { renderNew, renderPlan } from "./plan.js";
 import { renderJob } from "./job.js";
+import { renderSession } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
 let leaving = null; // the current view's clean-up (closes its event stream)
@@ -50,6 +51,7 @@ async function route() {
     if (where === "new") await renderNew(view);
     else if (where === "plan" && id) await renderPlan(view, decodeURIComponent(id));
     else if (where === "job" && id) leaving = await renderJob(view, decodeURIComponent(id));
+    else if (where === "session" && id) leaving = await renderSession(view, decodeURIComponent(id));
     else await renderJobs(view);
   } catch (err) {
     if (err.status === 401) return;
