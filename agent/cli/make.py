@@ -84,6 +84,8 @@ def make(
     narrate: bool = o.NARRATE,
     voice: str | None = o.VOICE,
     burn_subtitles: bool = o.BURN_SUBTITLES,
+    executor: str = o.EXECUTOR,
+    ray_address: str | None = o.RAY_ADDRESS,
 ) -> None:
     """Make a video from a request: plan, generate, check, edit, render."""
     from longcut.agent.turn import drafts
@@ -95,7 +97,7 @@ def make(
         if session is None:
             raise InputError("make needs a request, or --session NAME of a draft made by `longcut plan`")
         return approve(session, out, weights, wait, max_minutes, max_usd, max_tries, judge, judge_model,
-                       judge_base_url, max_judge_calls)
+                       judge_base_url, max_judge_calls, executor, ray_address)
     refs = parse_refs(ref)
     spec = resolve_turn(request, seconds, model, planner, list(refs.items()), seed, keep_continuity)
     sessions = Sessions(wait=wait)
@@ -103,7 +105,8 @@ def make(
     opts = o.run_options(spec.model, spec.planner, base_url, llm_model, display, weights, candidates,
                          spec.keep_continuity, o.budget(max_minutes, max_usd, max_tries),
                          o.judge(judge, judge_model, judge_base_url, max_judge_calls),
-                         o.narration(narrate, voice, burn_subtitles))
+                         o.narration(narrate, voice, burn_subtitles),
+                         o.executor(executor, ray_address))
     if approve_plan and not yes:
         from longcut.agent.cli.plan import ask_to_generate
 
@@ -133,6 +136,8 @@ def approve(
     judge_model: str = o.JUDGE_MODEL,
     judge_base_url: str | None = o.JUDGE_BASE_URL,
     max_judge_calls: int | None = o.MAX_JUDGE_CALLS,
+    executor: str = o.EXECUTOR,
+    ray_address: str | None = o.RAY_ADDRESS,
 ) -> None:
     """Generate a session's draft exactly as it was planned (its model and planner)."""
     from longcut.agent.turn import drafts
@@ -145,7 +150,8 @@ def approve(
     with display.progress:
         opts = o.run_options(project.model, project.planner, None, "gpt-4o-mini", display, weights,
                              budget=o.budget(max_minutes, max_usd, max_tries),
-                             judge=o.judge(judge, judge_model, judge_base_url, max_judge_calls))
+                             judge=o.judge(judge, judge_model, judge_base_url, max_judge_calls),
+                             executor=o.executor(executor, ray_address))
         result = drafts.approve(sessions, session, opts)
     _finish(result, out_path)
 
@@ -171,6 +177,8 @@ def refine(
     judge_model: str = o.JUDGE_MODEL,
     judge_base_url: str | None = o.JUDGE_BASE_URL,
     max_judge_calls: int | None = o.MAX_JUDGE_CALLS,
+    executor: str = o.EXECUTOR,
+    ray_address: str | None = o.RAY_ADDRESS,
 ) -> None:
     """Change a session's video; only shots whose content changed are generated again."""
     from longcut.agent.turn.session import Sessions
@@ -181,7 +189,8 @@ def refine(
     model = sessions.store.load(session).model
     opts = o.run_options(model, planner, base_url, llm_model, display, weights, candidates, keep_continuity,
                          o.budget(max_minutes, max_usd, max_tries),
-                         o.judge(judge, judge_model, judge_base_url, max_judge_calls))
+                         o.judge(judge, judge_model, judge_base_url, max_judge_calls),
+                         o.executor(executor, ray_address))
     if plan_only:
         from longcut.agent.cli.plan import show_preview
         from longcut.agent.turn.drafts import preview_refine

@@ -7,6 +7,7 @@ bounds and help cannot drift apart between commands.
 
 from __future__ import annotations
 
+import atexit
 import os
 from pathlib import Path
 
@@ -70,6 +71,24 @@ def narration(narrate: bool, voice: str | None, burn_subtitles: bool):
         raise InputError(f"bad narration option: {err.errors()[0]['msg'].removeprefix('Value error, ')}") from None
 
 
+EXECUTOR = typer.Option("inprocess", "--executor", help="Where the shots are made: inprocess (this process, the "
+                        "default) or ray (backend workers on a Ray cluster, docs/scale.md; pip install -e \".[ray]\").")
+RAY_ADDRESS = typer.Option(None, "--ray-address", help="The Ray cluster for --executor ray: HOST:PORT of its head "
+                           "(`ray start --head`), or auto; default: a Ray started on this machine for the command.")
+
+
+def executor(name: str, ray_address: str | None):
+    """The ``--executor`` the turn's chains run through (None: in this process), closed when the command ends."""
+    from longcut.agent.turn.executors.base import build_executor, check_executor
+
+    spec = check_executor(name, ray_address)
+    if spec.name == "inprocess":
+        return None
+    built = build_executor(spec)
+    atexit.register(built.close)
+    return built
+
+
 def judge(mode: str | None, model: str, base_url: str | None, max_calls: int | None):
     """The ``--judge*`` options as the run's ``JudgeConfig`` (``InputError`` naming a bad one)."""
     from pydantic import ValidationError
@@ -94,7 +113,7 @@ def budget(max_minutes: float | None, max_usd: float | None, max_tries: int | No
 
 def run_options(model: str, planner: str, base_url: str | None, llm_model: str, listener=None,
                 weights: Path | None = None, candidates: int | None = None, keep_continuity: bool = False,
-                budget=None, judge=None, narration=None):
+                budget=None, judge=None, narration=None, executor=None):
     """The turn's ``Options`` from the command line (the planner name is checked first)."""
     from longcut.agent.turn.session import Options
     from longcut.agent.turn.spec import resolve_planner
@@ -109,6 +128,8 @@ def run_options(model: str, planner: str, base_url: str | None, llm_model: str, 
         extra["cut_fallback"] = False
     if narration is not None:
         extra["narration"] = narration
+    if executor is not None:
+        extra["executor"] = executor
     return Options(model=model, weights=weights, planner=planner,
                    base_url=base_url or os.environ.get("LONGCUT_OPENAI_BASE_URL"), llm_model=llm_model,
                    listeners=[] if listener is None else [listener], **extra)

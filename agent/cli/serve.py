@@ -44,6 +44,10 @@ def serve(
                                               "for jobs that ask for judge vlm (default $LONGCUT_JUDGE_BASE_URL)."),
     judge_model: str = typer.Option(DEFAULT_JUDGE_MODEL, "--judge-model", help="Its vision-language model."),
     max_judge_calls: int = typer.Option(DEFAULT_MAX_CALLS, "--max-judge-calls", min=0, help="Judge calls per job."),
+    executor: str = typer.Option("inprocess", "--executor", help="Where the jobs' shots are made: inprocess (each "
+                                 "worker process, the default) or ray (a Ray cluster's backend workers, docs/scale.md)."),
+    ray_address: str | None = typer.Option(None, "--ray-address", help="The Ray cluster for --executor ray: HOST:PORT "
+                                           "of its head (default: auto, the cluster `ray start --head` made here)."),
 ) -> None:
     """Run the HTTP job API with a pool of worker processes (docs at /docs)."""
     import uvicorn
@@ -62,6 +66,7 @@ def serve(
         offered("--planners: planner", p, PLANNERS)
     if not model_list or not planner_list:
         raise InputError("--models and --planners need at least one entry each")
+    _check_executor(executor, ray_address)
     home = longcut_home()
     tokens = load_tokens(home)
     if tokens.created:
@@ -71,7 +76,7 @@ def serve(
                        max_active_jobs=max_active_jobs, max_references=max_references,
                        max_upload_bytes=int(max_upload_mb * 2**20), lease_seconds=lease_seconds,
                        retention_days=retention_days, judge_base_url=judge_base_url, judge_model=judge_model,
-                       judge_max_calls=max_judge_calls)
+                       judge_max_calls=max_judge_calls, executor=executor, ray_address=ray_address)
     retention_log = logging.getLogger("longcut.agent.service.retention")
     if not retention_log.isEnabledFor(logging.INFO):  # what the sweep deletes is always logged
         retention_log.setLevel(logging.INFO)
@@ -81,6 +86,19 @@ def serve(
     console.print(f"longcut job API on http://{host}:{port} ({workers} workers; {kept}; docs at /docs)")
     console.print(f"studio (the web page): http://{host}:{port}/studio")
     uvicorn.Server(config).run()
+
+
+def _check_executor(name: str, ray_address: str | None) -> None:
+    """Refuse at start, not at the first job: an unknown executor, Ray not installed, a cluster nothing answers at."""
+    from longcut.agent.turn.executors.base import check_executor
+
+    spec = check_executor(name, ray_address)
+    if spec.name == "ray":
+        from longcut.agent.turn.executors.ray_executor import import_ray, probe_address
+
+        import_ray()
+        if ray_address not in (None, "auto", "local"):
+            probe_address(ray_address)
 
 
 def _client(server: str | None, token: str | None):

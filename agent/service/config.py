@@ -35,6 +35,8 @@ class ServerConfig:
     judge_base_url: str | None = None  # the vision-language judge's endpoint (clients choose only whether to use it)
     judge_model: str = DEFAULT_JUDGE_MODEL
     judge_max_calls: int = DEFAULT_MAX_CALLS  # per job
+    executor: str = "inprocess"  # where the jobs' chains run: inprocess, or ray (docs/scale.md)
+    ray_address: str | None = None  # the Ray cluster of executor ray (None: `auto`, the one on this machine)
 
     def judge_config(self, mode: str | None):
         """The ``JudgeConfig`` of a job that asked for ``mode``: the endpoint and bounds are the operator's."""

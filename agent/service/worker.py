@@ -132,7 +132,8 @@ def _execute_turn(job: Job, store: JobStore, cfg: ServerConfig, listener, sessio
                    listeners=[listener], video_model=load_backend(model), cancel=listener.stop,
                    cut_fallback=not req.get("keep_continuity", False),  # jobs queued before the option: default
                    budget=Budget(req.get("max_minutes"), req.get("max_usd"), req.get("max_tries")),
-                   judge=cfg.judge_config(req.get("judge")), narration=job_narration(req))
+                   judge=cfg.judge_config(req.get("judge")), narration=job_narration(req),
+                   executor=worker_executor(cfg))
     if job.kind == "make":
         refs = {}
         for ref in req["references"]:
@@ -153,6 +154,25 @@ def _execute_turn(job: Job, store: JobStore, cfg: ServerConfig, listener, sessio
         return finished.render, finished.n
     result = sessions.refine(job.session, req["feedback"], opts, edits=req.get("edits"))
     return result.revision.render, result.revision.n
+
+
+_EXECUTORS: dict[str, Any] = {}  # this worker process's executor, made at its first job
+
+
+def worker_executor(cfg: ServerConfig):
+    """Where this worker's jobs run their chains: None in process; with Ray, the cluster's shared backend pool.
+
+    Made once per worker process; its backend actors are named and shared
+    by every worker of the server, and stay warm when a worker dies.
+    """
+    if cfg.executor == "inprocess":
+        return None
+    if cfg.executor not in _EXECUTORS:
+        from longcut.agent.turn.executors.base import ExecutorSpec, build_executor
+
+        _EXECUTORS[cfg.executor] = build_executor(ExecutorSpec(name=cfg.executor, ray_address=cfg.ray_address or "auto",
+                                                               shared=True))
+    return _EXECUTORS[cfg.executor]
 
 
 def run_job(job: Job, store: JobStore, cfg: ServerConfig, parent_pid: int) -> str:

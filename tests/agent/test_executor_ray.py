@@ -36,12 +36,12 @@ FAKE, SLOW, DYING = (f"tests.fakes:{c}" for c in ("WorldOracleModel", "SlowOracl
 
 @pytest.fixture(scope="module")
 def executor():
-    """Two nodes of 1 CPU and 1 logical GPU each; one backend actor per GPU, so one per node."""
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 1})
-    cluster.add_node(num_cpus=1, num_gpus=1)
+    """Two nodes of 1 CPU and 2 logical GPUs each; two backend actors, spread: one per node (two GPUs stay free)."""
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 2})
+    cluster.add_node(num_cpus=1, num_gpus=2)
     ray.init(address=cluster.address, include_dashboard=False, log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})  # the workers import tests.fakes
-    ex = RayExecutor(ExecutorSpec(name="ray"))
+    ex = RayExecutor(ExecutorSpec(name="ray", ray_workers=2))
     try:
         yield ex
     finally:
@@ -85,7 +85,7 @@ def test_six_chains_on_two_nodes_make_the_takes_in_process_makes(six_chains, exe
         a = np.stack(list(read_frames(here.render.parents[1] / takes(here)[k].file)))
         b = np.stack(list(read_frames(there.render.parents[1] / v.file)))
         assert a.shape == b.shape and np.array_equal(a, b), k  # same frames
-    assert set(executor.ran_on) == {0, 1}  # both nodes' actors ran chains
+    assert set(executor.ran_on) == {0, 1} and len(set(executor.nodes)) == 2  # both nodes' actors ran chains
 
 
 def test_remote_progress_reaches_the_turn_in_order(six_chains):
@@ -159,3 +159,14 @@ def test_an_unreachable_cluster_is_refused_at_once_by_its_address():
     with pytest.raises(InputError, match=r"Ray cluster at '127\.0\.0\.1:9' cannot be reached"):
         RayExecutor(ExecutorSpec(name="ray", ray_address="127.0.0.1:9"))
     assert time.monotonic() - t0 < 6
+
+
+def test_make_with_executor_ray_from_the_command_line(executor, tmp_path, monkeypatch, capsys):
+    from longcut.agent.cli.app import main
+
+    monkeypatch.setenv("LONGCUT_HOME", str(tmp_path / "home"))
+    with pytest.raises(SystemExit) as exc:  # Ray is up in this process: the command's executor joins its cluster
+        main(["make", "a 6-second video: a big blue square moves left on a sand background", "--model", FAKE,
+              "--candidates", "1", "--session", "sq", "--executor", "ray", "-o", str(tmp_path / "sq.mp4")])
+    assert exc.value.code in (0, None) and (tmp_path / "sq.mp4").is_file()
+    assert "session sq" in capsys.readouterr().out

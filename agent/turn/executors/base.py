@@ -54,7 +54,8 @@ class ExecutorSpec(BaseModel):
 
     name: Literal["inprocess", "ray"] = "inprocess"
     ray_address: str | None = Field(default=None, max_length=500)  # None with ray: a local cluster of this machine
-    ray_workers: int | None = Field(default=None, ge=1, le=1024)  # backend actors; None: one per GPU of the cluster
+    ray_workers: int | None = Field(default=None, ge=1, le=1024)  # backend actors; None: one per GPU (see RayExecutor)
+    shared: bool = False  # named backend actors that outlive this process, shared by drivers (serve's job workers)
 
 
 

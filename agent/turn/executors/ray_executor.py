@@ -121,22 +121,33 @@ class RayExecutor:
         if spec.ray_address not in (None, "auto", "local"):
             probe_address(spec.ray_address)
         if not ray.is_initialized():
-            ray.init(address=spec.ray_address, include_dashboard=False, log_to_driver=False,
-                     logging_level=logging.WARNING)
+            try:
+                ray.init(address=spec.ray_address, include_dashboard=False, log_to_driver=False,
+                         logging_level=logging.WARNING)
+            except ConnectionError as err:  # address auto with no cluster on this machine
+                raise InputError(f"no Ray cluster at {spec.ray_address!r}: {str(err)[:300]}; start one with "
+                                 "`ray start --head`") from None
             self._started = True
+        self._shared = spec.shared
         gpus = int(ray.cluster_resources().get("GPU", 0))
-        count = spec.ray_workers or max(1, gpus)
-        need = {"num_gpus": 1} if gpus else {"num_cpus": 1}
-        backend = ray.remote(max_restarts=ACTOR_RESTARTS, concurrency_groups={"control": 1})(ChainWorker)
-        backend = backend.options(**need)
-        self._actors = [backend.remote() for _ in range(count)]
+        free = int(ray.available_resources().get("GPU", 0))
+        # one actor per GPU: a shared pool names one per GPU of the cluster, a private one takes the free ones
+        count = spec.ray_workers or max(1, gpus if spec.shared else free)
+        need = {"num_gpus": 1, "num_cpus": 0} if gpus else {"num_cpus": 1}  # a GPU worker holds no CPU slot
+        backend = ray.remote(max_restarts=ACTOR_RESTARTS, concurrency_groups={"control": 2})(ChainWorker)
+        named = ({"namespace": "longcut", "lifetime": "detached", "get_if_exists": True} if spec.shared else {})
+        self._actors = [backend.options(scheduling_strategy="SPREAD", **need, **named,
+                                        **({"name": f"longcut-backend-{i}"} if spec.shared else {})).remote()
+                        for i in range(count)]
         try:
             ray.get([a.pid.remote() for a in self._actors], timeout=ACTORS_READY_SECONDS)
+            self.nodes = ray.get([a.__ray_call__.remote(lambda _: ray.get_runtime_context().get_node_id())
+                                  for a in self._actors])  # where each actor runs
         except ray.exceptions.GetTimeoutError:
             self.close()
             what = "1 GPU" if gpus else "1 CPU"
             raise InputError(f"the Ray cluster has no room for {count} backend workers of {what} each "
-                             f"(it has {ray.cluster_resources()}); lower the workers or add nodes") from None
+                             f"(free: {ray.available_resources()}); lower the workers or add nodes") from None
         self._idle: queue.Queue = queue.Queue()
         for a in self._actors:
             self._idle.put(a)
@@ -173,10 +184,11 @@ class RayExecutor:
         project = store.load(task.project)
         folder = store.project_folder(task.project)
         manifest = chain_manifest(project, task.chain, folder.root, self._hashes)
-        missing = set(ray.get(actor.missing.remote(list(manifest.values()))))
+        control = {"concurrency_group": "control"}  # beside a chain another driver may be running on a shared actor
+        missing = set(ray.get(actor.missing.options(**control).remote(list(manifest.values()))))
         if missing:
             blobs = {h: (folder.root / rel).read_bytes() for rel, h in manifest.items() if h in missing}
-            ray.get(actor.put_blobs.remote(blobs))
+            ray.get(actor.put_blobs.options(**control).remote(blobs))
         run_id = secrets.token_hex(8)
         self.sends += 1
         gen = actor.run.remote(run_id, task.model_dump(mode="json"), project.model_dump(mode="json"), manifest)
@@ -251,8 +263,9 @@ class RayExecutor:
         ray.kill(actor, no_restart=False)
 
     def close(self) -> None:
-        """Kill the backend actors; shut Ray down if this executor started it."""
-        for a in getattr(self, "_actors", []):
+        """Kill the backend actors (a shared pool stays, warm, for its other drivers); shut Ray down if it started it."""
+        alive = self._ray.is_initialized()  # after a shutdown a Ray call would start a new local Ray
+        for a in [] if getattr(self, "_shared", False) or not alive else getattr(self, "_actors", []):
             try:
                 self._ray.kill(a, no_restart=True)
             except Exception:  # noqa: BLE001 - an actor already gone has nothing to let go of
