@@ -39,7 +39,7 @@ from longcut.tools.paths import atomic_output
 log = logging.getLogger(__name__)
 
 _SHA_CHARS = set("0123456789abcdef")
-ACK_SECONDS = 600.0  # a finished take the driver has not written home in this long: the driver is gone
+ACK_SECONDS = 60.0  # a finished take the driver has not written home in this long: the driver is gone (a shared actor is freed)
 
 
 def sha256_bytes(data: bytes) -> str:
