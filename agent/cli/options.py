@@ -53,7 +53,8 @@ MAX_JUDGE_CALLS = typer.Option(None, "--max-judge-calls", min=0, help="Judge cal
                                "(--judge vlm; default 60); past them a shot's verdict is unsure.")
 NARRATE = typer.Option(False, "--narrate", help="Add a narrator: each shot speaks a line (quoted text in the "
                        "request verbatim, else the shot's words), spoken offline (espeak-ng), subtitled, music ducked.")
-VOICE = typer.Option(None, "--voice", help="The narrator's voice (an espeak-ng voice: en, en-us, en+f3, …).")
+VOICE = typer.Option(None, "--voice", help="The narrator's voice: an espeak-ng voice (en, en-us, en+f3, …), a "
+                     "Piper voice (joe; the piper extra), or PATH to a Piper model.onnx (added to $LONGCUT_HOME/voices).")
 BURN_SUBTITLES = typer.Option(False, "--burn-subtitles", help="Also draw the narration's subtitles into the picture.")
 
 
@@ -65,6 +66,10 @@ def narration(narrate: bool, voice: str | None, burn_subtitles: bool):
 
     if not (narrate or voice or burn_subtitles):
         return None
+    if voice is not None and ("/" in voice or voice.endswith(".onnx")):  # a voice file: copied into the library
+        from longcut.tools.narration.piper import add_voice
+
+        voice = add_voice(voice)
     try:
         return Narration(voice=voice, burn_subtitles=burn_subtitles)
     except ValidationError as err:

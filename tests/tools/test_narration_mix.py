@@ -90,3 +90,24 @@ def test_spoken_lines_are_heard_where_they_are_and_nowhere_else(tmp_path):
         outside &= (t < c.start - 0.1) | (t > c.start + c.seconds + 0.1)
     assert (level[outside] < -60).all(), "sound where no line is"
     assert np.mean(level[inside] > -40) > 0.7, "too many silent windows inside the lines"
+
+
+@needs_espeak
+def test_many_lines_are_placed_in_groups_and_stay_where_they_belong(tmp_path, monkeypatch):
+    import longcut.tools.narration.mix as mix
+
+    monkeypatch.setattr(mix, "LINES_PER_RUN", 2)  # 5 lines: three groups, then two group files joined
+    speaker, cache = get_speaker(), SpeechCache(tmp_path)
+    spoken = [cache.speak(speaker, t) for t in ("One.", "Two: %{n}.", "Three.", "Four.", "Five, at last.")]
+    clips = [SpeechClip(tmp_path / s.file, 0.3 + 2.0 * k, s.seconds) for k, s in enumerate(spoken)]
+    x = read_audio(render_soundtrack(Soundtrack(seconds=10.5, speech=clips), tmp_path / "v.flac"), RATE)
+    assert len(x) == pytest.approx(10.5 * RATE, abs=RATE * 0.02)
+    level = rms_windows(x)
+    t = (np.arange(len(level)) + 0.5) * 0.1
+    for c in clips:
+        here = (t > c.start + 0.05) & (t < c.start + c.seconds - 0.05)
+        assert np.mean(level[here] > -40) > 0.6, f"the line at {c.start}s is not heard where it belongs"
+    quiet = np.ones(len(level), bool)
+    for c in clips:
+        quiet &= (t < c.start - 0.1) | (t > c.start + c.seconds + 0.1)
+    assert (level[quiet] < -60).all()

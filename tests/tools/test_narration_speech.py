@@ -22,17 +22,34 @@ HOSTILE = ["it's \"quoted\": yes", "%{pts} and %{localtime}", "line one\nline tw
            "x',drawbox=c=red:t=fill,drawtext=text='pwn", "[[h@l'oU]] brackets", "; rm -rf / #"]
 
 
-def test_no_engine_is_a_clear_error(tmp_path):
+@pytest.fixture
+def no_piper(monkeypatch):
+    from longcut.tools.narration import piper
+
+    monkeypatch.setattr(piper, "installed", lambda: False)  # whatever this machine has
+
+
+def test_no_engine_is_a_clear_error(tmp_path, no_piper):
     empty = str(tmp_path)  # a PATH with nothing on it: no engine, whatever this machine has
     with pytest.raises(NoSpeechEngine, match="install espeak-ng.*without narration"):
         get_speaker(search_path=empty)
-    assert [(e.name, e.available) for e in engines(empty)] == [("espeak", False)]
+    assert [(e.name, e.available) for e in engines(empty)] == [("espeak", False), ("piper", False)]
 
 
-def test_doctor_says_when_there_is_no_engine(monkeypatch, tmp_path):
+def test_doctor_says_when_there_is_no_engine(monkeypatch, tmp_path, no_piper):
     monkeypatch.setenv("PATH", str(tmp_path))
     name, ok, detail = doctor_check()
     assert (name, ok) == ("speech", False) and "apt-get install espeak-ng" in detail
+
+
+def test_doctor_says_what_piper_alone_can_do(monkeypatch, tmp_path):
+    from longcut.tools.narration import piper
+    from longcut.tools.narration.speaker import EngineStatus
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(piper, "status", lambda: EngineStatus("piper", True, "piper-tts 1.8.0: voices joe"))
+    name, ok, detail = doctor_check()
+    assert (name, ok) == ("speech", True) and "--voice joe" in detail
 
 
 def test_bad_engine_voice_and_rate_are_refused(tmp_path):

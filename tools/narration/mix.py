@@ -1,12 +1,12 @@
 """The voice-over mix: spoken lines over music, the music ducked while the voice speaks, loudness normalised.
 
 ``render_soundtrack`` writes the whole sound of a narrated video to one file
-in three short audio-only ffmpeg runs, so memory stays flat in the video's
+in a few short audio-only ffmpeg runs, so memory stays flat in the video's
 length and the picture's render only mixes one more track:
 
 1. the mix: each line is placed at its start (a concat of the lines, each
-   padded with silence to the next one's start: one chain whatever the
-   number of lines); the music is scaled, faded and ducked by
+   padded with silence to the next one's start, ``LINES_PER_RUN`` lines per
+   run: ``voice_file``); the music is scaled, faded and ducked by
    ``sidechaincompress`` keyed on the voice (``Ducking``), then summed with it;
 2. the mix's loudness is measured (EBU R128, ``loudnorm`` in analysis mode);
 3. one linear gain brings it to the target loudness (``Loudness``), and a
@@ -36,6 +36,7 @@ from longcut.tools.paths import atomic_output
 from longcut.tools.runner import ffmpeg_exe, run_ffmpeg
 
 _OVERLAP_SLACK = 1e-3  # seconds two lines may touch
+LINES_PER_RUN = 24  # inputs one ffmpeg run opens to place lines (memory grows with them, not with the length)
 MAX_GAIN_DB = 24.0  # a near-silent mix is not blown up further than this
 LIMITER_MARGIN_DB = 0.5  # alimiter holds sample peaks; true peaks may sit a little above them
 
@@ -132,9 +133,29 @@ def music_track(music: MusicBed, seconds: float) -> filters.Stream:
     return a
 
 
-def mix_graph(track: Soundtrack) -> filters.Stream:
-    """Voice over (ducked) music, not yet normalised."""
-    voice = speech_track(track.speech, track.seconds)
+def voice_file(clips: list[SpeechClip], seconds: float, folder: Path, level: int = 0) -> Path:
+    """The narration as one FLAC file of ``seconds`` in ``folder``, ``LINES_PER_RUN`` lines per ffmpeg run.
+
+    ffmpeg keeps buffers for every input it opens, so one run over all the
+    lines of a long video would grow with its length: lines are placed in
+    groups (each group's file spans from its first line to the next group's),
+    and the group files are joined the same way, as lines that fill their span.
+    """
+    ordered = check_lines(clips, seconds)
+    groups = [ordered[i:i + LINES_PER_RUN] for i in range(0, len(ordered), LINES_PER_RUN)]
+    parts = []
+    for g, group in enumerate(groups):
+        start = 0.0 if g == 0 else group[0].start
+        end = groups[g + 1][0].start if g + 1 < len(groups) else seconds
+        out = folder / f"voice-{level}-{g}.flac"
+        _run(speech_track([SpeechClip(c.path, c.start - start, c.seconds) for c in group], end - start), str(out),
+             "place the narration", acodec="flac")
+        parts.append(SpeechClip(out, start, end - start))
+    return parts[0].path if len(parts) == 1 else voice_file(parts, seconds, folder, level + 1)
+
+
+def mix_graph(track: Soundtrack, voice: filters.Stream) -> filters.Stream:
+    """``voice`` (the placed narration) over the ducked music, not yet normalised."""
     if track.music is None:
         return voice
     split = voice.filter_multi_output("asplit", 2)
@@ -185,7 +206,8 @@ def render_soundtrack(track: Soundtrack, out: Path) -> Path:
         raise InputError("a narrated soundtrack needs at least one spoken line")
     with tempfile.TemporaryDirectory(prefix="longcut-mix-") as tmp_dir:
         raw = Path(tmp_dir) / "mix.flac"
-        _run(mix_graph(track), str(raw), "mix narration", acodec="flac")
+        voice = filters.open_input(voice_file(track.speech, track.seconds, Path(tmp_dir))).audio
+        _run(mix_graph(track, voice), str(raw), "mix narration", acodec="flac")
         level = normalised(filters.open_input(raw).audio, *measure_loudness(raw), track.loudness)
         with atomic_output(out) as tmp:
             _run(filters.exact_audio(level, track.seconds), str(tmp), "normalise narration", acodec="flac")

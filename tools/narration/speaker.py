@@ -1,10 +1,12 @@
 """The ``Speaker`` protocol and which speech engines this machine has.
 
 A speaker turns one line of text into a WAV file, offline. Engines are
-looked up by name; ``auto`` takes the first available in ``ENGINE_ORDER``.
-espeak-ng (from the distribution's packages) is the floor: it runs on a
-fresh machine with no hub and no weights. Without any engine, asking for
-narration is a clear ``NoSpeechEngine`` error and nothing else is affected.
+looked up by name; ``auto`` is Piper when the voice names a Piper voice
+(``joe``, or one added with ``--voice PATH``), else espeak-ng. espeak-ng
+(from the distribution's packages) is the floor: it runs on a fresh machine
+with no hub and no weights; Piper is an optional extra (``tools.narration.piper``).
+Without the engine a line needs, asking for narration is a clear
+``NoSpeechEngine`` error and nothing else is affected.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ from typing import Protocol, runtime_checkable
 
 from longcut.errors import InputError, LongcutError
 
-ENGINE_NAMES = ("espeak",)  # what `--speech-engine` may name besides "auto"
-ENGINE_ORDER = ENGINE_NAMES  # the order "auto" tries them in
+ENGINE_NAMES = ("espeak", "piper")  # what a storyboard's narration engine may name besides "auto"
 DEFAULT_WPM = 165  # words per minute: espeak-ng's usual rate, an unhurried narrator
 MIN_WPM, MAX_WPM = 80, 400
 _VOICE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_+.-]{0,39}$")  # espeak-ng voice names: en, en-us, en+f3, …
@@ -75,21 +76,26 @@ def check_wpm(wpm: int) -> int:
 
 def engines(search_path: str | None = None) -> list[EngineStatus]:
     """Every engine and whether it can run here (``search_path``: a PATH to look in, default the process's)."""
-    from longcut.tools.narration import espeak
+    from longcut.tools.narration import espeak, piper
 
-    return [espeak.status(search_path)]
+    return [espeak.status(search_path), piper.status()]
 
 
 def get_speaker(engine: str = "auto", voice: str | None = None, wpm: int = DEFAULT_WPM,
                 search_path: str | None = None) -> Speaker:
-    """The speaker for ``engine`` (or the first available one for ``auto``), or ``NoSpeechEngine``."""
-    from longcut.tools.narration import espeak
+    """The speaker for ``engine`` (``auto``: Piper for a Piper voice's name, else espeak-ng), or ``NoSpeechEngine``."""
+    from longcut.tools.narration import espeak, piper
 
     if engine not in ("auto", *ENGINE_NAMES):
         raise InputError(f"speech engine {engine!r} is not one of auto, {', '.join(ENGINE_NAMES)}")
     check_wpm(wpm)
     if voice is not None:
         check_voice(voice)
+    if engine == "piper" or (engine == "auto" and voice is not None and piper.is_piper_voice(voice)):
+        if not piper.installed():
+            raise NoSpeechEngine(f"the voice {voice or piper.DEFAULT_VOICE!r} is a Piper voice and Piper is not "
+                                 "installed: `pip install 'longcut[piper]'`, or leave out --voice for espeak-ng")
+        return piper.PiperSpeaker(voice or piper.DEFAULT_VOICE, wpm)
     exe = espeak.find(search_path)
     if exe is not None:
         return espeak.EspeakSpeaker(exe, voice or espeak.DEFAULT_VOICE, wpm)
@@ -105,4 +111,6 @@ def doctor_check() -> tuple[str, bool, str]:
     detail = "; ".join(f"{e.name}: {e.detail}" for e in found)
     if not any(e.available for e in found):
         return "speech", False, f"no engine, narration unavailable (everything else works): {detail}"
+    if not found[0].available:  # espeak-ng, the default voice's engine
+        return "speech", True, f"only Piper: narration needs a Piper voice (--voice joe); {detail}"
     return "speech", True, detail
