@@ -108,7 +108,9 @@ def test_a_killed_render_leaves_no_encoder_and_its_temporary_file_is_swept(folde
     from tests.procs import children, survivors
 
     proc, out = start_long_render(folder)
-    encoders = children(proc.pid)
+    deadline = time.monotonic() + 30  # the temporary file can appear a moment before ffmpeg is spawned
+    while not (encoders := children(proc.pid)) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     proc.kill()  # SIGKILL: no handler, no cleanup in the process itself
     proc.communicate()
     assert encoders and not survivors(encoders), "ffmpeg outlived the killed longcut edit"
