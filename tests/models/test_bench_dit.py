@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from longcut.models.train.check import eval_scenes
 from longcut.models.world import scene as world
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_dit.py"
+from tests.benches import load_bench
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_dit", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("bench_dit")
 
 
 def test_drift_skips_scenes_whose_background_changes_on_purpose():

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import torch
 
 from longcut.models.world import scene as world
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_dit_probe.py"
+from tests.benches import load_bench
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_dit_probe", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("bench_dit_probe")
 
 
 def test_each_lie_changes_one_word_of_the_canonical_caption():

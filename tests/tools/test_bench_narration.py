@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
+from tests.benches import load_bench
 from tests.tools.narration_helpers import needs_espeak
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_narration.py"
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_narration", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("bench_narration")
 
 
 @needs_espeak

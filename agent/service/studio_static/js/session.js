@@ -82,23 +82,23 @@ function revisionOf(shelf, shotId, takeId) {
   return Math.max(...ns);
 }
 
-async function edit(name, edits) {
+// Start a turn of session `name` (its `what` route: edits or turns) and watch its job.
+async function startTurn(name, what, body) {
   try {
-    const job = await api(`/v1/sessions/${encodeURIComponent(name)}/edits`, { method: "POST", json: { edits } });
+    const job = await api(`/v1/sessions/${encodeURIComponent(name)}/${what}`, { method: "POST", json: body });
     location.hash = `#/job/${encodeURIComponent(job.id)}`;
   } catch (err) {
     toast(err.message, true);
   }
 }
 
-async function refine(name, feedback) {
+function edit(name, edits) {
+  return startTurn(name, "edits", { edits });
+}
+
+function refine(name, feedback) {
   if (!feedback.trim()) return toast("say what to change first", true);
-  try {
-    const job = await api(`/v1/sessions/${encodeURIComponent(name)}/turns`, { method: "POST", json: { feedback } });
-    location.hash = `#/job/${encodeURIComponent(job.id)}`;
-  } catch (err) {
-    toast(err.message, true);
-  }
+  return startTurn(name, "turns", { feedback });
 }
 
 async function undo(view, name) {
